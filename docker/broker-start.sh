@@ -1,0 +1,16 @@
+#!/bin/sh
+# One start-up for every broker image (offline recipe and official apache/kafka):
+# write server.properties from the environment, format KRaft storage once, exec the broker.
+# A restarted container keeps its data: the format step is skipped when meta.properties exists.
+set -eu
+: "${CHAOS_SERVER_PROPERTIES:?CHAOS_SERVER_PROPERTIES must hold the broker settings}"
+: "${CHAOS_CLUSTER_ID:?CHAOS_CLUSTER_ID must hold the KRaft cluster id}"
+conf_dir=/var/lib/kafka-chaos
+conf="$conf_dir/server.properties"
+mkdir -p "$conf_dir"
+printf '%s\n' "$CHAOS_SERVER_PROPERTIES" > "$conf"
+log_dir=$(sed -n 's/^log\.dirs=//p' "$conf")
+if [ ! -f "$log_dir/meta.properties" ]; then
+  /opt/kafka/bin/kafka-storage.sh format -t "$CHAOS_CLUSTER_ID" -c "$conf"
+fi
+exec /opt/kafka/bin/kafka-server-start.sh "$conf"

@@ -1,0 +1,30 @@
+"""The Docker engine: one client for the whole run, and a clear error when none answers."""
+
+from __future__ import annotations
+
+import functools
+import os
+
+import docker
+from docker.errors import DockerException
+
+from harness.errors import EngineError
+
+# Ryuk's image cannot be pulled without a registry; the harness removes what it starts itself.
+os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
+
+RUN_LABEL = "io.kafka-chaos.run"
+"""Label on every container and network a run creates; its value is the run id."""
+
+
+@functools.cache
+def docker_client() -> docker.DockerClient:
+    try:
+        client = docker.from_env(timeout=120)
+        client.ping()
+    except DockerException as exc:
+        host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+        raise EngineError(
+            f"no Docker engine answers at {host} ({type(exc).__name__}); run scripts/setup.sh to start one"
+        ) from None
+    return client
