@@ -1,0 +1,65 @@
+"""What a check returns: a count of violations, a few concrete examples, and whether it could decide."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_EXAMPLES = 5
+
+
+class Verdict(str, enum.Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    UNKNOWN = "unknown"
+    FINDING = "finding"
+    """Violations were found, but the scenario's expectations allow them (e.g. acks=1 losing writes)."""
+
+    @staticmethod
+    def worst(verdicts) -> Verdict:
+        order = [Verdict.FAIL, Verdict.UNKNOWN, Verdict.FINDING, Verdict.PASS]
+        vs = set(verdicts)
+        return next((v for v in order if v in vs), Verdict.PASS)
+
+
+@dataclass
+class CheckResult:
+    name: str
+    count: int
+    examples: list[dict[str, Any]] = field(default_factory=list)
+    decided: bool = True
+    """False when the history cannot settle the question (e.g. the final read never finished)."""
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    def verdict(self, must_be_zero: bool = True) -> Verdict:
+        if self.count == 0:
+            return Verdict.PASS if self.decided else Verdict.UNKNOWN
+        return Verdict.FAIL if must_be_zero else Verdict.FINDING
+
+    def to_dict(self, must_be_zero: bool = True) -> dict[str, Any]:
+        return {"verdict": self.verdict(must_be_zero).value, "count": self.count, "must_be_zero": must_be_zero,
+                "examples": self.examples[:MAX_EXAMPLES], "notes": self.notes}
+
+
+def records(df, columns: list[str], limit: int = MAX_EXAMPLES) -> list[dict[str, Any]]:
+    """The first rows of ``df`` as plain JSON-able dicts, for examples."""
+    out = []
+    for row in df[columns].head(limit).itertuples(index=False):
+        out.append({c: _plain(v) for c, v in zip(columns, row)})
+    return out
+
+
+def _plain(v):
+    if v is None:
+        return None
+    try:
+        import pandas as pd
+
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if hasattr(v, "item"):
+        return v.item()
+    return v

@@ -1,0 +1,26 @@
+from harness.checks import CHECKS, Verdict, run_checks
+from tests.crafted import clean_run
+
+
+def test_all_checks_pass_on_a_clean_history():
+    results = run_checks(clean_run().history())
+    assert set(results) == set(CHECKS)
+    assert all(r.verdict() is Verdict.PASS for r in results.values())
+
+
+def test_a_check_that_raises_becomes_unknown_not_a_crash(monkeypatch):
+    def broken(history):
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(CHECKS, "broken", broken)
+    results = run_checks(clean_run().history(), ["lost_writes", "broken"])
+    assert results["broken"].verdict() is Verdict.UNKNOWN
+    assert "boom" in results["broken"].notes["error"]
+    assert results["lost_writes"].verdict() is Verdict.PASS
+
+
+def test_worst_verdict_wins():
+    assert Verdict.worst([Verdict.PASS, Verdict.FINDING]) is Verdict.FINDING
+    assert Verdict.worst([Verdict.PASS, Verdict.UNKNOWN, Verdict.FINDING]) is Verdict.UNKNOWN
+    assert Verdict.worst([Verdict.UNKNOWN, Verdict.FAIL]) is Verdict.FAIL
+    assert Verdict.worst([]) is Verdict.PASS

@@ -1,0 +1,42 @@
+from harness.checks import lost_writes
+from tests.crafted import Crafted, clean_run
+
+
+def test_clean_history_loses_nothing():
+    r = lost_writes(clean_run().history())
+    assert (r.count, r.decided, r.verdict().value) == (0, True, "pass")
+    assert r.notes["acknowledged"] == 10
+
+
+def test_acknowledged_write_missing_from_final_read_is_lost():
+    c = Crafted().send("p0", "a", offset=0).send("p0", "b", offset=1).send("p0", "c", offset=2)
+    c.read([(0, 0, "a"), (0, 1, "c")])
+    r = lost_writes(c.history())
+    assert r.count == 1
+    assert r.examples[0]["value"] == "b" and r.examples[0]["offset"] == 1
+    assert r.verdict().value == "fail"
+    assert r.verdict(must_be_zero=False).value == "finding"
+
+
+def test_indeterminate_and_failed_sends_are_not_obligations_but_are_noted():
+    c = Crafted().send("p0", "a", offset=0).send("p0", "b", outcome="info", error="timed out")
+    c.send("p0", "c", outcome="fail", error="NOT_ENOUGH_REPLICAS").send("p0", "d", outcome="info")
+    c.read([(0, 0, "a"), (0, 1, "b"), (0, 2, "c")])
+    r = lost_writes(c.history())
+    assert r.count == 0
+    assert r.notes["indeterminate_landed"] == 1
+    assert r.notes["indeterminate_missing"] == 1
+    assert r.notes["failed_but_landed"] == 1
+
+
+def test_no_final_read_cannot_decide():
+    r = lost_writes(Crafted().send("p0", "a", offset=0).history())
+    assert r.count == 0 and not r.decided and r.verdict().value == "unknown"
+
+
+def test_missing_write_in_a_partition_whose_read_timed_out_is_undecided_not_lost():
+    c = Crafted().send("p0", "a", partition=1, offset=0)
+    c.read([], partition=1, complete=False)
+    r = lost_writes(c.history())
+    assert r.count == 0 and not r.decided
+    assert r.notes["unconfirmed_in_unreadable_partitions"] == 1
