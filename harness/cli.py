@@ -1,0 +1,136 @@
+"""The command line: ``kafka-chaos run | report | image | clean | scenarios``.
+
+Exit codes: 0 the verdict is pass; 1 a check failed (or could not decide); 2 bad input or an environment
+problem, with a one-line reason; 130 interrupted (after cleaning up).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+
+from harness.errors import HarnessError
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+EXIT_PASS, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _cmd_run(args) -> int:
+    from harness.runner import run_scenario
+    from harness.scenario import load_scenario
+
+    scenarios = [load_scenario(p) for p in args.scenario]  # validate every file before starting anything
+    worst = EXIT_PASS
+    for scenario in scenarios:
+        result = run_scenario(scenario, out_dir=args.out)
+        _print_summary(result.report, result.run_dir)
+        if result.verdict != "pass":
+            worst = EXIT_FAIL
+    return worst
+
+
+def _print_summary(report: dict, run_dir: Path) -> None:
+    c = report["counts"]
+    print(f"verdict: {report['verdict']}  (sent {c['sent']}, acknowledged {c['acknowledged']}, "
+          f"failed {c['failed']}, indeterminate {c['indeterminate']}, read {c['read']})")
+    for name, ch in report["checks"].items():
+        print(f"  {name:<20} {ch['verdict']:<8} {ch['count']}")
+    print(f"report: {run_dir / 'report.md'}")
+
+
+def _cmd_report(args) -> int:
+    from harness.history import History
+    from harness.report import build_report, write_report
+
+    run_dir = Path(args.run_dir)
+    path = run_dir / "history.jsonl"
+    if not path.is_file():
+        raise HarnessError(f"{run_dir}: no history.jsonl there")
+    try:
+        history = History.load(path)
+    except ValueError as exc:
+        raise HarnessError(str(exc)) from None
+    report = build_report(history)
+    write_report(report, run_dir)
+    _print_summary(report, run_dir)
+    return EXIT_PASS if report["verdict"] == "pass" else EXIT_FAIL
+
+
+def _cmd_image(args) -> int:
+    from harness.image import ImageSpec, Recipe, ensure_image
+
+    spec = ImageSpec(kafka_version=args.kafka_version, recipe=Recipe(args.recipe))
+    tag = ensure_image(spec, rebuild=args.rebuild)
+    print(tag)
+    return EXIT_PASS
+
+
+def _cmd_clean(args) -> int:
+    from harness.cleanup import clean
+
+    containers, networks = clean(args.run)
+    print(f"removed {containers} container(s) and {networks} network(s)")
+    return EXIT_PASS
+
+
+def _cmd_scenarios(args) -> int:
+    from harness.scenario import load_scenario
+
+    for path in sorted(SCENARIO_DIR.glob("*.toml")):
+        try:
+            s = load_scenario(path)
+            first = s.description.strip().splitlines()[0] if s.description.strip() else ""
+            print(f"{path.name:<32} {first}")
+        except HarnessError as exc:
+            print(f"{path.name:<32} INVALID: {exc}")
+    return EXIT_PASS
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from harness.image import DEFAULT_KAFKA_VERSION
+
+    parser = argparse.ArgumentParser(prog="kafka-chaos", description="Chaos testing for Apache Kafka.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("run", help="run scenario files and write durability reports")
+    p.add_argument("scenario", nargs="+", help="scenario file(s) (TOML)")
+    p.add_argument("--out", default="reports", help="directory for run outputs (default: reports)")
+    p.set_defaults(func=_cmd_run)
+    p = sub.add_parser("report", help="re-check and re-render a saved run from its history (no cluster)")
+    p.add_argument("run_dir")
+    p.set_defaults(func=_cmd_report)
+    p = sub.add_parser("image", help="build the broker image (only when missing, unless --rebuild)")
+    p.add_argument("--kafka-version", default=DEFAULT_KAFKA_VERSION)
+    p.add_argument("--recipe", choices=["offline", "official"], default="offline")
+    p.add_argument("--rebuild", action="store_true")
+    p.set_defaults(func=_cmd_image)
+    p = sub.add_parser("clean", help="remove containers and networks left by runs")
+    p.add_argument("--run", help="only this run id")
+    p.set_defaults(func=_cmd_clean)
+    p = sub.add_parser("scenarios", help="list the bundled scenarios")
+    p.set_defaults(func=_cmd_scenarios)
+    return parser
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt  # unwinds through every context manager: faults heal, containers go
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return args.func(args)
+    except HarnessError as exc:
+        if exc.details:
+            print(exc.details, file=sys.stderr)
+        print(f"kafka-chaos: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("kafka-chaos: interrupted; faults healed and containers removed", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

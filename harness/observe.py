@@ -1,0 +1,114 @@
+"""Observing the real cluster: partition state, the active controller, and waiting for a condition.
+
+Leader and ISR come from a Metadata request (any live broker answers it; DescribeTopics would wait for
+the controller librdkafka last heard of, which may be the broker just killed). The leader epoch and the
+high watermark come from ListOffsets(latest), which the partition leader answers with its current epoch.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import asdict, dataclass
+from typing import Callable, TypeVar
+
+from confluent_kafka import KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient, OffsetSpec
+from tenacity import Retrying, retry_if_exception_type, retry_if_result, stop_after_delay, wait_fixed
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PartitionState:
+    topic: str
+    partition: int
+    leader: int
+    """-1 when the partition has no leader."""
+    replicas: tuple[int, ...]
+    isr: tuple[int, ...]
+    epoch: int | None = None
+    hwm: int | None = None
+
+    @property
+    def full_isr(self) -> bool:
+        return self.leader >= 0 and set(self.replicas) <= set(self.isr)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["replicas"], d["isr"] = list(self.replicas), list(self.isr)
+        return d
+
+
+def partition_states(admin: AdminClient, topic: str, with_offsets: bool = True,
+                     timeout_s: float = 5.0) -> list[PartitionState]:
+    """The state of every partition of ``topic``; epoch/hwm are None where the leader did not answer."""
+    md = admin.list_topics(topic, timeout=timeout_s).topics[topic]
+    if md.error is not None:
+        raise KafkaException(md.error)
+    states = {p.id: PartitionState(topic, p.id, p.leader, tuple(p.replicas), tuple(sorted(p.isrs)))
+              for p in md.partitions.values()}
+    if with_offsets:
+        futures = admin.list_offsets({TopicPartition(topic, pid): OffsetSpec.latest() for pid in states},
+                                     request_timeout=timeout_s)
+        for tp, fut in futures.items():
+            try:
+                res = fut.result()
+            except KafkaException:
+                continue
+            s = states[tp.partition]
+            states[tp.partition] = PartitionState(s.topic, s.partition, s.leader, s.replicas, s.isr,
+                                                  res.leader_epoch, res.offset)
+    return [states[k] for k in sorted(states)]
+
+
+def partition_state(admin: AdminClient, topic: str, partition: int, with_offsets: bool = True) -> PartitionState:
+    for s in partition_states(admin, topic, with_offsets):
+        if s.partition == partition:
+            return s
+    raise KeyError(f"{topic}-{partition} does not exist")
+
+
+_LEADER_ID = re.compile(r"^LeaderId:\s+(-?\d+)", re.MULTILINE)
+
+
+def active_controller(cluster) -> int:
+    """The active KRaft controller, as the metadata quorum reports it (asked inside a running broker)."""
+    errors = []
+    for broker in cluster.brokers:
+        try:
+            if broker.status() != "running":
+                continue
+            code, out = broker.exec(["/opt/kafka/bin/kafka-metadata-quorum.sh", "--bootstrap-controller",
+                                     f"{broker.alias}:9093", "describe", "--status"])
+        except Exception as exc:  # a paused or dying container
+            errors.append(f"{broker.node_id}: {exc}")
+            continue
+        m = _LEADER_ID.search(out)
+        if code == 0 and m and int(m.group(1)) >= 0:
+            return int(m.group(1))
+        errors.append(f"{broker.node_id}: exit {code}")
+    raise RuntimeError(f"no broker reported an active controller ({'; '.join(errors)})")
+
+
+def wait_for(probe: Callable[[], T | None], timeout_s: float, interval_s: float = 0.25) -> tuple[T | None, float]:
+    """Call ``probe`` until it returns something other than None, or the deadline passes.
+
+    Returns (value or None, seconds waited). Probe errors (a broker that does not answer) count as
+    "not yet": observing a cluster under faults means many calls fail.
+    """
+    start = time.monotonic()
+    retrying = Retrying(
+        stop=stop_after_delay(timeout_s),
+        wait=wait_fixed(interval_s),
+        retry=retry_if_result(lambda v: v is None) | retry_if_exception_type((KafkaException, RuntimeError, KeyError)),
+        retry_error_callback=lambda state: None,
+    )
+    value = retrying(probe)
+    return value, time.monotonic() - start
+
+
+def all_in_sync(admin: AdminClient, topic: str, with_offsets: bool = False) -> list[PartitionState] | None:
+    """Every partition of ``topic`` when each has a leader and a full ISR; None otherwise (a wait_for probe)."""
+    states = partition_states(admin, topic, with_offsets)
+    return states if states and all(s.full_isr for s in states) else None

@@ -1,0 +1,147 @@
+"""The durability report, built from a saved history alone (so any run can be re-reported offline).
+
+``report.json`` is the machine-readable record (stable names); ``report.md`` is for people.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from harness.checks import CHECKS, Verdict, run_checks
+from harness.history import History, OpType
+
+
+def _run_info(history: History) -> dict[str, Any]:
+    runs = [op.value for op in history.ops if op.f == "run" and op.process == "harness"]
+    return runs[0] if runs else {}
+
+
+def leader_changes(history: History) -> list[dict[str, Any]]:
+    """Leader changes seen by the sampler, per partition, with the leader epoch they came with."""
+    last: dict[tuple[str, int], dict] = {}
+    changes = []
+    for op in history.ops:
+        if op.f != "sample" or op.type is not OpType.OK:
+            continue
+        v = op.value
+        key = (v["topic"], v["partition"])
+        prev = last.get(key)
+        if v["leader"] < 0:
+            continue
+        if prev is not None and prev["leader"] != v["leader"]:
+            changes.append({"time": round(op.time, 2), "topic": key[0], "partition": key[1],
+                            "from": prev["leader"], "to": v["leader"], "epoch_from": prev.get("epoch"),
+                            "epoch_to": v.get("epoch")})
+        last[key] = v
+    return changes
+
+
+def build_report(history: History) -> dict[str, Any]:
+    info = _run_info(history)
+    scenario = info.get("scenario", {})
+    must_be_zero = set(scenario.get("expect", {}).get("must_be_zero", list(CHECKS)))
+    results = run_checks(history)
+    checks = {name: r.to_dict(must_be_zero=name in must_be_zero) for name, r in results.items()}
+    verdicts = [r.verdict(name in must_be_zero) for name, r in results.items()]
+    worst = Verdict.worst(verdicts)
+    verdict = {Verdict.FAIL: "fail", Verdict.UNKNOWN: "unknown"}.get(worst, "pass")
+
+    sends = history.sends()
+    outcome = sends["outcome"]
+    reads = history.reads("read")
+    faults = history.faults()
+    for f in faults:
+        for key in ("start", "end"):
+            f[key] = None if f[key] is None else round(f[key], 2)
+    duration = history.ops[-1].time if history.ops else 0.0
+    return {
+        "run_id": info.get("run_id"),
+        "scenario": scenario.get("name"),
+        "description": scenario.get("description", ""),
+        "started_at": info.get("started_at"),
+        "duration_s": round(duration, 1),
+        "image": info.get("image"),
+        "verdict": verdict,
+        "checks": checks,
+        "findings": sorted(n for n, v in zip(results, verdicts) if v is Verdict.FINDING),
+        "counts": {
+            "sent": int(len(sends)),
+            "acknowledged": int((outcome == "ok").sum()),
+            "failed": int((outcome == "fail").sum()),
+            "indeterminate": int((outcome == "info").sum()),
+            "unanswered": int(outcome.isna().sum()),
+            "read": int(len(reads)),
+        },
+        "faults": faults,
+        "leader_changes": leader_changes(history),
+        "settings": {
+            "topic": scenario.get("topic"),
+            "producers": scenario.get("workload", {}).get("producers"),
+            "brokers": scenario.get("cluster", {}).get("brokers"),
+            "broker_settings": scenario.get("cluster", {}).get("broker_settings"),
+        },
+        "incomplete_reads": [op.error for op in history.incomplete_reads()],
+    }
+
+
+def write_report(report: dict[str, Any], run_dir: Path | str) -> tuple[Path, Path]:
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    json_path = run_dir / "report.json"
+    json_path.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    md_path = run_dir / "report.md"
+    md_path.write_text(render_markdown(report), encoding="utf-8")
+    return json_path, md_path
+
+
+def render_markdown(r: dict[str, Any]) -> str:
+    c = r["counts"]
+    lines = [
+        f"# Durability report: {r['scenario']}",
+        "",
+        f"**Verdict: {r['verdict'].upper()}**  ·  run `{r['run_id']}`  ·  started {r['started_at']}  ·  "
+        f"{r['duration_s']} s  ·  image `{r['image']}`",
+        "",
+    ]
+    if r.get("description"):
+        lines += [r["description"].strip(), ""]
+    lines += [
+        "## Operations",
+        "",
+        "| sent | acknowledged | failed | indeterminate | unanswered | read back |",
+        "|---:|---:|---:|---:|---:|---:|",
+        f"| {c['sent']} | {c['acknowledged']} | {c['failed']} | {c['indeterminate']} | {c['unanswered']} | {c['read']} |",
+        "",
+        "## Checks",
+        "",
+        "| check | verdict | count | must be zero | examples |",
+        "|---|---|---:|---|---|",
+    ]
+    for name, ch in r["checks"].items():
+        ex = "; ".join(json.dumps(e, default=str) for e in ch["examples"][:2]) or "–"
+        lines.append(f"| {name} | {ch['verdict']} | {ch['count']} | {'yes' if ch['must_be_zero'] else 'no'} | "
+                     f"{ex.replace('|', '/')} |")
+    notes = {n: ch["notes"] for n, ch in r["checks"].items() if ch["notes"]}
+    if notes:
+        lines += ["", "Notes: " + "; ".join(f"{n}: {json.dumps(v, default=str)}" for n, v in notes.items())]
+    lines += ["", "## Faults", ""]
+    if not r["faults"]:
+        lines.append("No faults were injected.")
+    for f in r["faults"]:
+        lines.append(f"- **{f['kind']}** {f['target']} → node(s) {f['nodes']}, from {f['start']} s to {f['end']} s")
+        for e in f["effects"]:
+            seen = e["observed"] if e["seen"] else f"not observed ({e.get('observed')})"
+            lines.append(f"  - {e['phase']}: {seen}")
+        for err in f.get("errors", []):
+            lines.append(f"  - error: {err}")
+    lines += ["", "## Leader changes", ""]
+    if not r["leader_changes"]:
+        lines.append("None sampled.")
+    for ch in r["leader_changes"]:
+        lines.append(f"- t={ch['time']} s: {ch['topic']}-{ch['partition']} leader {ch['from']} → {ch['to']} "
+                     f"(epoch {ch['epoch_from']} → {ch['epoch_to']})")
+    if r["incomplete_reads"]:
+        lines += ["", "## Incomplete final reads", ""] + [f"- {e}" for e in r["incomplete_reads"]]
+    return "\n".join(lines) + "\n"

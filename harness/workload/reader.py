@@ -1,0 +1,73 @@
+"""The final read: every partition from its start to its end offset, recorded, bounded in time."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from confluent_kafka import Consumer, KafkaError, TopicPartition
+
+from harness.history import HistoryWriter
+
+CHUNK = 20_000
+"""Records per history op, so no single line grows without bound."""
+
+
+def final_read(bootstrap: str, topic: str, partitions: int, history: HistoryWriter, timeout_s: float = 60.0,
+               reader: str = "leader", client_rack: str | None = None, process: str = "final-reader") -> bool:
+    """Read ``topic`` completely; returns True when every partition reached its end offset in time.
+
+    With ``client_rack`` set, the rack-aware selector may serve the read from a same-rack follower.
+    """
+    cfg = {"bootstrap.servers": bootstrap, "group.id": f"kafka-chaos-final-{uuid.uuid4().hex[:8]}",
+           "enable.auto.commit": False, "enable.partition.eof": True, "auto.offset.reset": "earliest",
+           "log_level": 0, "error_cb": lambda err: None}
+    if client_rack:
+        cfg["client.rack"] = client_rack
+    consumer = Consumer(cfg)
+    deadline = time.monotonic() + timeout_s
+    try:
+        ends: dict[int, tuple[int, int]] = {}
+        for p in range(partitions):
+            history.invoke(process, "read", {"topic": topic, "partition": p, "reader": reader})
+            low, high = _watermarks(consumer, topic, p, deadline)
+            ends[p] = (low, high)
+        consumer.assign([TopicPartition(topic, p, low) for p, (low, _) in ends.items() if low >= 0])
+        records: dict[int, list] = {p: [] for p in ends}
+        done = {p for p, (low, high) in ends.items() if low >= 0 and high <= low}
+        while len(done) < len(ends) and time.monotonic() < deadline:
+            for msg in consumer.consume(num_messages=1000, timeout=0.5):
+                p = msg.partition()
+                if msg.error():
+                    if msg.error().code() == KafkaError._PARTITION_EOF and msg.offset() >= ends[p][1]:
+                        done.add(p)
+                    continue
+                if msg.offset() < ends[p][1]:
+                    records[p].append([p, msg.offset(), msg.value().decode(errors="replace")])
+                if msg.offset() + 1 >= ends[p][1]:
+                    done.add(p)
+        for p, (low, high) in ends.items():
+            recs = records[p]
+            for i in range(0, max(len(recs), 1), CHUNK):
+                value = {"topic": topic, "partition": p, "reader": reader, "records": recs[i:i + CHUNK]}
+                last = i + CHUNK >= len(recs)
+                if p in done or not last:
+                    history.ok(process, "read", value)
+                else:
+                    got = recs[-1][1] + 1 if recs else low
+                    history.info(process, "read", value,
+                                 error=f"reached offset {got} of {high} before the {timeout_s:.0f} s deadline"
+                                 if low >= 0 else "end offsets unavailable before the deadline")
+        return len(done) == len(ends)
+    finally:
+        consumer.close()
+
+
+def _watermarks(consumer: Consumer, topic: str, partition: int, deadline: float) -> tuple[int, int]:
+    while True:
+        try:
+            return consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=5)
+        except Exception:
+            if time.monotonic() >= deadline:
+                return -1, -1
+            time.sleep(0.5)
