@@ -1,0 +1,45 @@
+"""The whole path against a real cluster: the leader-kill scenario, checked and reported."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from harness.cleanup import leftovers
+from harness.cli import main
+from harness.scenario import load_scenario
+from harness.runner import run_scenario
+from harness.cli import SCENARIO_DIR
+
+pytestmark = pytest.mark.cluster
+
+
+def test_leader_kill_loses_nothing_and_records_the_leader_change(tmp_path, broker_image, capsys):
+    base = load_scenario(SCENARIO_DIR / "leader-kill.toml")
+    scenario = base.model_copy(update={"workload": base.workload.model_copy(update={"duration_s": 25.0})})
+    result = run_scenario(scenario, out_dir=tmp_path, log=lambda *_: None)
+    report = result.report
+
+    assert report["verdict"] == "pass"
+    assert report["checks"]["lost_writes"]["count"] == 0
+    assert report["counts"]["acknowledged"] > 1000
+    assert report["counts"]["read"] >= report["counts"]["acknowledged"]
+    # The kill is in the report, with its resolved target and the effect the cluster showed.
+    (fault,) = report["faults"]
+    assert fault["kind"] == "kill" and fault["start"] is not None and fault["end"] > fault["start"]
+    start_effect = next(e for e in fault["effects"] if e["phase"] == "start")
+    assert start_effect["seen"] and f"moved from {fault['nodes'][0]} to" in start_effect["observed"]
+    # The sampler saw the leader of chaos-0 change, to a higher leader epoch.
+    changes = [c for c in report["leader_changes"] if c["partition"] == 0]
+    assert changes and changes[0]["from"] == fault["nodes"][0]
+    assert changes[0]["epoch_to"] >= 1
+
+    for name in ("history.jsonl", "report.json", "report.md"):
+        assert (result.run_dir / name).is_file()
+    assert leftovers(report["run_id"]) == ([], [])
+
+    # Re-checking the saved history offline gives the same verdict and counts.
+    assert main(["report", str(result.run_dir)]) == 0
+    again = json.loads((result.run_dir / "report.json").read_text())
+    assert again["checks"] == report["checks"] and again["counts"] == report["counts"]

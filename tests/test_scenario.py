@@ -1,0 +1,66 @@
+from pathlib import Path
+
+import pytest
+
+from harness.cli import SCENARIO_DIR
+from harness.errors import ScenarioError
+from harness.scenario import FaultKind, Role, load_scenario, parse_scenario
+
+MINIMAL = {"name": "x", "faults": [{"kind": "kill", "target": "leader", "at_s": 1}]}
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIO_DIR.glob("*.toml")), ids=lambda p: p.name)
+def test_bundled_scenarios_are_valid(path):
+    s = load_scenario(path)
+    assert s.name and s.faults
+
+
+def test_defaults_are_durable():
+    s = parse_scenario(MINIMAL)
+    assert (s.topic.replication_factor, s.topic.min_insync_replicas) == (3, 2)
+    assert s.workload.producers[0].acks == "all"
+    assert s.faults[0].kind is FaultKind.KILL and s.faults[0].target.role is Role.LEADER
+
+
+def _error(data) -> str:
+    with pytest.raises(ScenarioError) as err:
+        parse_scenario(data, "s.toml")
+    message = str(err.value)
+    assert "\n" not in message
+    return message
+
+
+def test_a_misspelled_field_is_an_error_naming_it():
+    assert _error({**MINIMAL, "topik": {}}) == "s.toml: topik: unknown field (check its spelling)"
+    assert "workload.producers.0.ackz" in _error({**MINIMAL, "workload": {"producers": [{"ackz": 1}]}})
+
+
+def test_wrong_types_and_ranges_name_the_field():
+    assert "cluster.brokers" in _error({**MINIMAL, "cluster": {"brokers": "three"}})
+    assert "workload.duration_s" in _error({**MINIMAL, "workload": {"duration_s": -1}})
+    assert "faults.0.kind" in _error({**MINIMAL, "faults": [{"kind": "explode", "target": "leader", "at_s": 1}]})
+
+
+def test_cross_field_rules():
+    assert "exceeds cluster.brokers" in _error({**MINIMAL, "cluster": {"brokers": 2}})
+    assert "min_insync_replicas (4) exceeds" in _error({**MINIMAL, "topic": {"min_insync_replicas": 4}})
+    assert "needs acks" in _error({**MINIMAL, "workload": {"producers": [{"acks": 1}]}})
+    assert "does not exist" in _error({**MINIMAL, "faults": [{"kind": "kill", "at_s": 1,
+                                                               "target": {"role": "leader", "partition": 7}}]})
+    assert "not within" in _error({**MINIMAL, "faults": [{"kind": "kill", "target": "leader", "at_s": 99}]})
+    assert "unknown check" in _error({**MINIMAL, "expect": {"must_be_zero": ["lost_writez"]}})
+
+
+def test_acks_may_be_a_number():
+    s = parse_scenario({**MINIMAL, "workload": {"producers": [{"acks": 1, "enable_idempotence": False}]}})
+    assert s.workload.producers[0].acks == "1"
+    assert s.workload.producers[0].client_config()["acks"] == "1"
+
+
+def test_unreadable_and_broken_files(tmp_path: Path):
+    with pytest.raises(ScenarioError, match="no such scenario file"):
+        load_scenario(tmp_path / "missing.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("name = \n")
+    with pytest.raises(ScenarioError, match="not valid TOML"):
+        load_scenario(bad)
