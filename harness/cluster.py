@@ -160,8 +160,8 @@ class KafkaCluster:
 
     def stop(self) -> None:
         """Remove every container and the network. Idempotent; safe on a half-started cluster."""
-        if "admin" in self.__dict__:
-            del self.__dict__["admin"]
+        self.__dict__.pop("admin", None)
+        self.__dict__.pop("_admins", None)
         for broker in self.brokers:
             try:
                 broker._docker().remove(force=True, v=True)
@@ -251,6 +251,14 @@ class KafkaCluster:
     @cached_property
     def admin(self) -> AdminClient:
         return AdminClient({"bootstrap.servers": self.bootstrap_servers, "socket.timeout.ms": 10000, "log_level": 0})
+
+    def admin_via(self, node_id: int) -> AdminClient:
+        """An admin client bootstrapped on one broker only (to see the cluster from its side)."""
+        cache = self.__dict__.setdefault("_admins", {})
+        if node_id not in cache:
+            cache[node_id] = AdminClient({"bootstrap.servers": self.broker(node_id).bootstrap,
+                                          "socket.timeout.ms": 10000, "log_level": 0})
+        return cache[node_id]
 
     def broker(self, node_id: int) -> Broker:
         for b in self.brokers:

@@ -72,10 +72,15 @@ def partition_state(admin: AdminClient, topic: str, partition: int, with_offsets
 _LEADER_ID = re.compile(r"^LeaderId:\s+(-?\d+)", re.MULTILINE)
 
 
-def active_controller(cluster) -> int:
-    """The active KRaft controller, as the metadata quorum reports it (asked inside a running broker)."""
+def active_controller(cluster, exclude: set[int] | frozenset[int] = frozenset()) -> int:
+    """The active KRaft controller, as the metadata quorum reports it (asked inside a running broker).
+
+    ``exclude``: brokers not to ask (an isolated one only knows the controller it last heard of).
+    """
     errors = []
     for broker in cluster.brokers:
+        if broker.node_id in exclude:
+            continue
         try:
             if broker.status() != "running":
                 continue

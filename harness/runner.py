@@ -95,9 +95,11 @@ def _run_workload(scenario: Scenario, cluster: KafkaCluster, history: HistoryWri
     stop = threading.Event()
     threads = [threading.Thread(target=p.run, args=(stop,), name=p.name, daemon=True) for p in producers]
     with Sampler(cluster.admin, topic, history), Nemesis(cluster, history, topic, seed=scenario.seed) as nemesis:
-        schedule = Schedule(nemesis, list(scenario.faults), end_s=w.duration_s, log=log).start()
+        faults = scenario.all_faults()
+        history.ok(PROCESS, "schedule", {"faults": [f.model_dump(mode="json") for f in faults]})
+        schedule = Schedule(nemesis, faults, end_s=w.duration_s, log=log).start()
         log(f"workload: {len(producers)} producer(s) at {w.rate:g}/s for {w.duration_s:g} s, "
-            f"{len(scenario.faults)} fault(s) scheduled")
+            f"{len(faults)} fault(s) scheduled")
         history.ok(PROCESS, "phase", {"phase": "workload"})
         started = history.now()
         for t in threads:
@@ -113,9 +115,8 @@ def _run_workload(scenario: Scenario, cluster: KafkaCluster, history: HistoryWri
             schedule.stop()
             for t in threads:
                 t.join(30)
-        if schedule.error is not None:
-            history.info(PROCESS, "phase", {"phase": "faults"}, error=f"nemesis: {schedule.error}")
-            log(f"  nemesis error: {schedule.error}")
+        for error in schedule.errors:
+            history.info(PROCESS, "phase", {"phase": "faults"}, error=f"nemesis: {error}")
         nemesis.heal_all()
         history.ok(PROCESS, "phase", {"phase": "heal"})
         log("healed; waiting for a full ISR on every partition")

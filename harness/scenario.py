@@ -102,11 +102,25 @@ class WorkloadSpec(_Strict):
 
 
 class FaultKind(str, enum.Enum):
-    """Each kind has an inject and a heal in harness.nemesis; there is no silent default."""
+    """Each kind has an inject and a heal in harness.nemesis.actions; there is no silent default."""
 
-    KILL = "kill"  # SIGKILL the broker; heal: start it again with its data
-    STOP = "stop"  # SIGTERM (clean shutdown); heal: start it again
-    PAUSE = "pause"  # freeze every process of the broker; heal: resume
+    # process faults, per target broker
+    KILL = "kill"  # SIGKILL; heal: start again with the same data
+    STOP = "stop"  # SIGTERM (clean shutdown); heal: start again
+    PAUSE = "pause"  # freeze every process (cgroup freezer); heal: resume
+    BOUNCE = "bounce"  # stop + start, `times` times, `interval_s` apart (SIGKILL when `hard`)
+    # network faults, by iptables inside the brokers
+    ISOLATE = "isolate"  # cut the target(s) off from the other brokers; clients still reach them
+    ISOLATE_ALL = "isolate-all"  # cut the target(s) off from everything, clients included
+    SPLIT = "split"  # a minority side holding the target(s) against the majority
+    BRIDGE = "bridge"  # two halves that cannot see each other; the target sees both
+    RING = "ring"  # every broker sees a majority, no two the same one (4+ brokers)
+    ONE_WAY = "one-way"  # packets from the target(s) to the other brokers are dropped, not the reverse
+    LOSS = "loss"  # drop `probability` of packets between the target(s) and the other brokers
+    LATENCY = "latency"  # `delay_ms` on the target's traffic; needs tc netem (reports unsupported without)
+
+
+PROCESS_KINDS = frozenset({FaultKind.KILL, FaultKind.STOP, FaultKind.PAUSE, FaultKind.BOUNCE})
 
 
 class Role(str, enum.Enum):
@@ -150,16 +164,75 @@ class TargetSpec(_Strict):
 
 class FaultSpec(_Strict):
     kind: FaultKind
-    target: TargetSpec
+    target: TargetSpec = Field(default_factory=lambda: TargetSpec(role=Role.RANDOM))
     at_s: float = Field(ge=0)
     """Seconds after the workload starts."""
     duration_s: float | None = Field(None, ge=0)
     """How long the fault stays; none = until the workload ends. It always heals."""
+    probability: float | None = Field(None, gt=0, le=1)
+    """loss: the share of packets dropped."""
+    delay_ms: int | None = Field(None, ge=1)
+    """latency: the added delay."""
+    times: int = Field(3, ge=1, le=100)
+    """bounce: how many stop/start cycles."""
+    interval_s: float = Field(5.0, ge=0)
+    """bounce: the pause after each stop and after each start."""
+    hard: bool = False
+    """bounce: SIGKILL instead of a clean SIGTERM shutdown."""
 
     @field_validator("target", mode="before")
     @classmethod
     def _target_shorthand(cls, v):
         return {"role": v} if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _parameters_fit_the_kind(self) -> FaultSpec:
+        if self.kind is FaultKind.LOSS and self.probability is None:
+            raise ValueError("kind \"loss\" needs probability (0 < p <= 1)")
+        if self.kind is FaultKind.LATENCY and self.delay_ms is None:
+            raise ValueError("kind \"latency\" needs delay_ms")
+        if self.probability is not None and self.kind is not FaultKind.LOSS:
+            raise ValueError(f"probability applies to kind \"loss\", not \"{self.kind.value}\"")
+        if self.delay_ms is not None and self.kind is not FaultKind.LATENCY:
+            raise ValueError(f"delay_ms applies to kind \"latency\", not \"{self.kind.value}\"")
+        return self
+
+
+class RandomFaults(_Strict):
+    """A seeded random schedule alternating faults and quiet periods (Jepsen's flip-flop, staggered).
+
+    The same scenario seed always gives the same schedule; it is recorded in the history.
+    """
+
+    kinds: list[FaultKind] = Field(min_length=1)
+    targets: list[TargetSpec] = Field(default_factory=lambda: [TargetSpec(role=r) for r in
+                                                              (Role.LEADER, Role.FOLLOWER, Role.RANDOM)])
+    start_s: float = Field(5.0, ge=0)
+    fault_s: tuple[float, float] = (5.0, 10.0)
+    """Each fault lasts between these many seconds."""
+    quiet_s: tuple[float, float] = (5.0, 10.0)
+    """Between faults, a quiet period between these many seconds."""
+    max_faults: int = Field(20, ge=1, le=1000)
+    probability: float = Field(0.3, gt=0, le=1)
+    """For loss faults."""
+
+    @field_validator("targets", mode="before")
+    @classmethod
+    def _target_shorthand(cls, v):
+        return [{"role": t} if isinstance(t, str) else t for t in v]
+
+    @field_validator("fault_s", "quiet_s")
+    @classmethod
+    def _ordered(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not 0 <= v[0] <= v[1]:
+            raise ValueError(f"needs [min, max] with 0 <= min <= max, got {list(v)}")
+        return v
+
+    @model_validator(mode="after")
+    def _no_latency(self) -> RandomFaults:
+        if FaultKind.LATENCY in self.kinds:
+            raise ValueError("latency cannot be drawn at random: it needs delay_ms and tc netem")
+        return self
 
 
 class Expectations(_Strict):
@@ -183,7 +256,16 @@ class Scenario(_Strict):
     topic: TopicSpec = Field(default_factory=TopicSpec)
     workload: WorkloadSpec = Field(default_factory=WorkloadSpec)
     faults: list[FaultSpec] = Field(default_factory=list)
+    random_faults: RandomFaults | None = None
     expect: Expectations = Field(default_factory=Expectations)
+
+    def all_faults(self) -> list[FaultSpec]:
+        """The explicit faults plus the seeded random schedule, in start order."""
+        from harness.nemesis.schedule import random_schedule
+
+        generated = random_schedule(self.random_faults, self.workload.duration_s, self.seed) \
+            if self.random_faults else []
+        return sorted([*self.faults, *generated], key=lambda f: f.at_s)
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -199,6 +281,9 @@ class Scenario(_Strict):
                 raise ValueError(f"faults[{i}].target.node {t.node} does not exist ({self.cluster.brokers} brokers)")
             if t.role is Role.RACK and t.rack not in self.cluster.racks:
                 raise ValueError(f"faults[{i}].target.rack {t.rack!r} is not one of {self.cluster.racks}")
+            minimum = {FaultKind.RING: 4, FaultKind.BRIDGE: 3, FaultKind.SPLIT: 3}.get(fault.kind, 1)
+            if self.cluster.brokers < minimum:
+                raise ValueError(f"faults[{i}].kind {fault.kind.value!r} needs at least {minimum} brokers")
             if fault.at_s >= self.workload.duration_s:
                 raise ValueError(f"faults[{i}].at_s ({fault.at_s}) is not within the workload's "
                                  f"{self.workload.duration_s} s")

@@ -64,3 +64,25 @@ def test_unreadable_and_broken_files(tmp_path: Path):
     bad.write_text("name = \n")
     with pytest.raises(ScenarioError, match="not valid TOML"):
         load_scenario(bad)
+
+
+def test_fault_parameters_must_fit_their_kind():
+    assert "needs probability" in _error({"name": "x", "faults": [{"kind": "loss", "at_s": 1}]})
+    assert "needs delay_ms" in _error({"name": "x", "faults": [{"kind": "latency", "at_s": 1}]})
+    assert "applies to kind \"loss\"" in _error({"name": "x", "faults": [{"kind": "kill", "at_s": 1,
+                                                                             "probability": 0.5}]})
+    assert "needs at least 4 brokers" in _error({"name": "x", "faults": [{"kind": "ring", "at_s": 1}]})
+    assert "faults.0.probability" in _error({"name": "x", "faults": [{"kind": "loss", "at_s": 1,
+                                                                        "probability": 1.5}]})
+
+
+def test_random_faults_are_generated_from_the_seed_and_merged_in_order():
+    data = {"name": "x", "seed": 5, "workload": {"duration_s": 60},
+            "faults": [{"kind": "kill", "target": "leader", "at_s": 30, "duration_s": 1}],
+            "random_faults": {"kinds": ["pause", "isolate"], "targets": ["follower", "leader"]}}
+    s = parse_scenario(data)
+    faults = s.all_faults()
+    assert [f.at_s for f in faults] == sorted(f.at_s for f in faults)
+    assert any(f.kind is FaultKind.KILL and f.at_s == 30 for f in faults)
+    assert parse_scenario(data).all_faults() == faults
+    assert "latency cannot be drawn" in _error({"name": "x", "random_faults": {"kinds": ["latency"]}})

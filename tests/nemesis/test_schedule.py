@@ -1,4 +1,4 @@
-"""Pure parts of the nemesis: every fault kind has an inject and a heal; the timeline always heals."""
+"""Schedules: every fault kind has an inject and a heal; timelines always heal; random ones are seeded."""
 
 from harness.nemesis import ACTIONS, Schedule
 from harness.scenario import FaultKind, parse_scenario
@@ -29,3 +29,31 @@ def test_timeline_orders_injects_and_heals_and_caps_at_the_end():
 def test_zero_length_fault_heals_right_after_its_inject():
     sched = _schedule([{"kind": "kill", "target": "leader", "at_s": 4, "duration_s": 0}])
     assert sched.timeline() == [(4, "inject", 0), (4, "heal", 0)]
+
+
+def _random(seed, **kw):
+    from harness.nemesis import random_schedule
+    from harness.scenario import RandomFaults
+
+    spec = RandomFaults(kinds=["kill", "pause", "isolate", "loss"], **kw)
+    return random_schedule(spec, end_s=120.0, seed=seed)
+
+
+def test_random_schedule_is_the_same_for_the_same_seed_and_differs_for_another():
+    a, b, c = _random(7), _random(7), _random(8)
+    assert a == b and a != c
+    assert len(a) >= 3
+
+
+def test_random_schedule_alternates_faults_and_quiet_periods_within_bounds():
+    faults = _random(3, start_s=4, fault_s=(2, 4), quiet_s=(1, 3))
+    assert faults[0].at_s == 4
+    for f, nxt in zip(faults, faults[1:]):
+        assert 2 <= f.duration_s <= 4
+        assert 1 <= nxt.at_s - (f.at_s + f.duration_s) <= 3  # a quiet period between: no overlap
+    assert all(f.at_s + f.duration_s <= 120 for f in faults)
+    assert all((f.probability is not None) == (f.kind.value == "loss") for f in faults)
+
+
+def test_random_schedule_respects_max_faults():
+    assert len(_random(1, max_faults=2)) == 2

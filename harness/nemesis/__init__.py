@@ -1,0 +1,15 @@
+"""The nemesis: faults, their targets and schedules, and the effects they are seen to have.
+
+- ``shapes``: pure planning of network partitions (who drops whose packets)
+- ``netfilter``: iptables inside the broker containers
+- ``actions``: every fault kind's inject and heal
+- ``effects``: what a fault was seen to do to the cluster
+- ``schedule``: timelines and seeded random schedules
+- ``core``: the Nemesis itself, which injects, heals, sweeps and records
+"""
+
+from harness.nemesis.actions import ACTIONS, FaultUnsupported
+from harness.nemesis.core import ActiveFault, Nemesis
+from harness.nemesis.schedule import Schedule, random_schedule
+
+__all__ = ["ACTIONS", "ActiveFault", "FaultUnsupported", "Nemesis", "Schedule", "random_schedule"]

@@ -1,0 +1,212 @@
+"""The nemesis: injects faults into the real cluster, heals them, and records what the cluster did.
+
+A fault's target is resolved when it starts (the leader *now*) and remembered for the heal. Start and
+heal are ops in the run's history; a watcher thread then records the effect actually seen. ``Nemesis``
+is a context manager whose exit heals everything and checks that nothing is left: no harness iptables
+rule, no paused or stopped broker.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass, field
+from typing import Callable
+
+from harness.cluster import KafkaCluster
+from harness.errors import FaultError
+from harness.history import HistoryWriter
+from harness.nemesis import netfilter
+from harness.nemesis.actions import ACTIONS, FaultContext, FaultUnsupported
+from harness.nemesis.effects import Effect, heal_effect, start_effect
+from harness.observe import PartitionState, active_controller, partition_state
+from harness.scenario import FaultSpec, Role, TargetSpec
+
+PROCESS = "nemesis"
+EFFECT_TIMEOUT_S = 60.0
+
+
+@dataclass
+class ActiveFault:
+    ctx: FaultContext
+    target: TargetSpec
+    before: PartitionState | None
+    healed: bool = False
+    watchers: list[threading.Thread] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.ctx.fault_id
+
+    @property
+    def spec(self) -> FaultSpec:
+        return self.ctx.spec
+
+    @property
+    def nodes(self) -> list[int]:
+        return self.ctx.nodes
+
+
+class Nemesis:
+    def __init__(self, cluster: KafkaCluster, history: HistoryWriter, topic: str, seed: int = 0,
+                 effect_timeout_s: float = EFFECT_TIMEOUT_S):
+        self.cluster = cluster
+        self.history = history
+        self.topic = topic
+        self.rng = random.Random(seed)
+        self.effect_timeout_s = effect_timeout_s
+        self.faults: list[ActiveFault] = []
+        self._stopping = threading.Event()
+
+    def __enter__(self) -> Nemesis:
+        self.heal_all(record=False)  # start from a known-good state
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stopping.set()
+        self.heal_all()
+
+    # -- targets -------------------------------------------------------------------------------
+
+    def _with_topic(self, target: TargetSpec) -> TargetSpec:
+        return target if target.topic else target.model_copy(update={"topic": self.topic})
+
+    def resolve(self, target: TargetSpec) -> list[int]:
+        """The node ids a target means right now."""
+        running = [b.node_id for b in self.cluster.brokers if b.status() == "running"]
+        match target.role:
+            case Role.LEADER:
+                leader = partition_state(self.cluster.admin, target.topic, target.partition, False).leader
+                if leader < 0:
+                    raise FaultError(f"{target.describe()} has no leader right now")
+                return [leader]
+            case Role.FOLLOWER:
+                s = partition_state(self.cluster.admin, target.topic, target.partition, False)
+                followers = [r for r in s.replicas if r != s.leader and r in s.isr] or \
+                            [r for r in s.replicas if r != s.leader]
+                if not followers:
+                    raise FaultError(f"{target.describe()} has no follower")
+                return [self.rng.choice(sorted(followers))]
+            case Role.CONTROLLER:
+                return [active_controller(self.cluster)]
+            case Role.RANDOM:
+                if not running:
+                    raise FaultError("no broker is running")
+                return [self.rng.choice(sorted(running))]
+            case Role.NODE:
+                return [target.node]
+            case Role.RACK:
+                return [b.node_id for b in self.cluster.brokers if b.rack == target.rack]
+        raise FaultError(f"no way to resolve target role {target.role}")  # unreachable: Role is closed
+
+    # -- inject / heal --------------------------------------------------------------------------
+
+    def inject(self, spec: FaultSpec) -> ActiveFault:
+        fid = f"f{len(self.faults) + 1}"
+        target = self._with_topic(spec.target)
+        base = {"id": fid, "kind": spec.kind.value, "target": target.describe()}
+        self.history.invoke(PROCESS, "fault", base)
+        ctx = FaultContext(self.cluster, spec, fid, [], self.rng, self._stopping)
+        try:
+            before = self._watched_state(target)
+            ctx.nodes = self.resolve(target)
+            detail = ACTIONS[spec.kind].inject(ctx)
+        except Exception as exc:
+            unsupported = isinstance(exc, FaultUnsupported)
+            self.history.fail(PROCESS, "fault", {**base, "nodes": ctx.nodes, "unsupported": unsupported},
+                              error=f"{type(exc).__name__}: {exc}")
+            fault = ActiveFault(ctx, target, None)
+            self._heal_quietly(fault)  # undo whatever part of it went in
+            raise FaultError(f"could not inject {spec.kind.value} on {target.describe()}: {exc}") from None
+        fault = ActiveFault(ctx, target, before)
+        self.faults.append(fault)
+        self.history.ok(PROCESS, "fault", {**base, "nodes": ctx.nodes, "cut_off": sorted(ctx.cut_off),
+                                           "detail": detail})
+        self._watch(fault, "start", lambda: start_effect(ctx, before, self.effect_timeout_s))
+        return fault
+
+    def heal(self, fault: ActiveFault) -> None:
+        if fault.healed:
+            return
+        base = {"id": fault.id, "kind": fault.spec.kind.value, "target": fault.target.describe()}
+        self.history.invoke(PROCESS, "heal", base)
+        fault.healed = True
+        try:
+            ACTIONS[fault.spec.kind].heal(fault.ctx)
+        except Exception as exc:  # heal_all's sweep still runs; the history says what went wrong
+            self.history.info(PROCESS, "heal", base, error=f"{type(exc).__name__}: {exc}")
+            return
+        self.history.ok(PROCESS, "heal", {**base, "nodes": fault.nodes})
+        self._watch(fault, "heal", lambda: heal_effect(fault.ctx, fault.before, self.effect_timeout_s))
+
+    def _heal_quietly(self, fault: ActiveFault) -> None:
+        try:
+            ACTIONS[fault.spec.kind].heal(fault.ctx)
+        except Exception:
+            pass
+
+    def heal_all(self, record: bool = True) -> list[str]:
+        """Heal every fault in force, then sweep: resume, start, flush rules. Idempotent.
+
+        Returns (and records) what is still wrong after the sweep; an empty list means clean.
+        """
+        for fault in reversed(self.faults):
+            self.heal(fault)
+        fixed, left = [], []
+        for b in self.cluster.brokers:
+            try:
+                status = b.status()
+                if status == "paused":
+                    b.unpause()
+                    fixed.append(f"resumed {b.node_id}")
+                elif status in ("exited", "created"):
+                    b.start()
+                    fixed.append(f"started {b.node_id}")
+                if netfilter.rules(b):
+                    netfilter.flush(b)
+                    fixed.append(f"flushed rules on {b.node_id}")
+                if b.status() != "running":
+                    left.append(f"broker {b.node_id} is {b.status()}")
+                elif rules := netfilter.rules(b):
+                    left.append(f"broker {b.node_id} keeps {len(rules)} rule(s)")
+            except Exception as exc:
+                left.append(f"broker {b.node_id}: {type(exc).__name__}: {exc}")
+        if record:
+            if left:
+                self.history.info(PROCESS, "sweep", {"fixed": fixed, "left": left}, error="; ".join(left))
+            else:
+                self.history.ok(PROCESS, "sweep", {"fixed": fixed, "left": []})
+        return left
+
+    def stop_watching(self, timeout_s: float = EFFECT_TIMEOUT_S) -> None:
+        """Let the effect watchers finish (each is bounded by its own deadline)."""
+        for fault in self.faults:
+            for t in fault.watchers:
+                t.join(timeout_s)
+
+    # -- effects ------------------------------------------------------------------------------
+
+    def _watched_state(self, target: TargetSpec) -> PartitionState | None:
+        topic, partition = (target.topic, target.partition) if target.role in (Role.LEADER, Role.FOLLOWER) \
+            else (self.topic, 0)
+        try:
+            return partition_state(self.cluster.admin, topic, partition)
+        except Exception:
+            return None
+
+    def _watch(self, fault: ActiveFault, phase: str, observe: Callable[[], Effect]) -> None:
+        def run():
+            try:
+                effect = observe()
+            except Exception as exc:
+                effect = Effect(None, 0.0, f"observation failed: {type(exc).__name__}: {exc}")
+            value = {"id": fault.id, "kind": fault.spec.kind.value, "phase": phase,
+                     "after_s": round(effect.after_s, 2), "observed": effect.observed}
+            if effect.observed is not None:
+                self.history.ok(PROCESS, "effect", value)
+            else:
+                self.history.info(PROCESS, "effect", value, error=f"not seen: {effect.expected}")
+
+        t = threading.Thread(target=run, name=f"effect-{fault.id}-{phase}", daemon=True)
+        fault.watchers.append(t)
+        t.start()

@@ -1,0 +1,96 @@
+"""What a fault was seen to do to the real cluster, in one sentence, or None when it was not seen.
+
+Observations go through a broker the fault did not cut off: an isolated broker still answers clients
+with its own stale view (itself as leader). Each watcher is bounded by its deadline.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from harness.nemesis import netfilter
+from harness.nemesis.actions import FaultContext
+from harness.observe import PartitionState, active_controller, partition_state, wait_for
+from harness.scenario import FaultKind, Role
+
+LOSS_WINDOW_S = 3.0
+
+
+@dataclass(frozen=True)
+class Effect:
+    observed: str | None
+    after_s: float
+    expected: str
+    """What was being waited for (said when it was not seen)."""
+
+
+def _observer(ctx: FaultContext):
+    """An admin client bootstrapped on a running broker outside the cut-off set."""
+    for b in ctx.cluster.brokers:
+        if b.node_id not in ctx.cut_off and b.status() == "running":
+            return ctx.cluster.admin_via(b.node_id)
+    return ctx.cluster.admin
+
+
+def start_effect(ctx: FaultContext, before: PartitionState | None, timeout_s: float) -> Effect:
+    cut = ctx.cut_off
+    if ctx.spec.target.role is Role.CONTROLLER and cut:
+        old = ctx.nodes[0]
+        new, after = wait_for(lambda: (c if (c := active_controller(ctx.cluster, exclude=cut)) != old else None),
+                              timeout_s, 0.5)
+        return Effect(f"active controller moved from {old} to {new} after {after:.1f} s" if new else None, after,
+                      f"the active controller to move away from {old}")
+    if ctx.spec.kind is FaultKind.LOSS:
+        time.sleep(LOSS_WINDOW_S)
+        dropped = sum(netfilter.dropped_packets(ctx.cluster.broker(n)) for n in ctx.nodes)
+        text = f"{dropped} packets dropped on {sorted(ctx.nodes)} in the first {LOSS_WINDOW_S:g} s"
+        return Effect(text if dropped else None, LOSS_WINDOW_S, "packets to be dropped")
+    if before is None:
+        return Effect(None, 0.0, "a partition state to compare with (none was read before the fault)")
+    admin = _observer(ctx)
+    name = f"{before.topic}-{before.partition}"
+    if before.leader in cut:
+        def moved():  # Metadata only: ListOffsets to a dead leader would stall each probe
+            s = partition_state(admin, before.topic, before.partition, with_offsets=False)
+            return s if s.leader >= 0 and s.leader not in cut else None
+
+        s, after = wait_for(moved, timeout_s)
+        if s is None:
+            return Effect(None, after, f"the leader of {name} to move away from {before.leader}")
+        epoch, _ = wait_for(lambda: partition_state(admin, before.topic, before.partition).epoch, 10.0)
+        return Effect(f"leader of {name} moved from {before.leader} to {s.leader}, leader epoch {before.epoch} -> "
+                      f"{epoch}, after {after:.1f} s", after, "")
+    dropped = cut & set(before.replicas)
+    if dropped:
+        def shrank():
+            s = partition_state(admin, before.topic, before.partition, with_offsets=False)
+            return s if not dropped & set(s.isr) else None
+
+        s, after = wait_for(shrank, timeout_s)
+        return Effect(f"ISR of {name} shrank to {list(s.isr)} after {after:.1f} s" if s else None, after,
+                      f"the ISR of {name} to drop {sorted(dropped)}")
+
+    def changed():
+        s = partition_state(admin, before.topic, before.partition, with_offsets=False)
+        return s if (s.leader, s.isr) != (before.leader, before.isr) else None
+
+    s, after = wait_for(changed, timeout_s)
+    text = (f"{name} changed: leader {before.leader} -> {s.leader}, ISR {list(before.isr)} -> {list(s.isr)}, "
+            f"after {after:.1f} s") if s else None
+    return Effect(text, after, f"any change of leader or ISR of {name}")
+
+
+def heal_effect(ctx: FaultContext, before: PartitionState | None, timeout_s: float) -> Effect:
+    if before is None:
+        return Effect(None, 0.0, "a partition state to compare with")
+    name = f"{before.topic}-{before.partition}"
+    admin = ctx.cluster.admin
+
+    def full():
+        s = partition_state(admin, before.topic, before.partition, with_offsets=False)
+        return s if s.full_isr else None
+
+    s, after = wait_for(full, timeout_s)
+    return Effect(f"ISR of {name} back to {list(s.isr)} {after:.1f} s after heal" if s else None, after,
+                  f"a full ISR of {name}")
