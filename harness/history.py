@@ -1,7 +1,8 @@
 """The history: one append-only record of everything that happened in a run.
 
-Clients, the nemesis and the sampler all append ``Op`` records to one JSON Lines file, flushed line by
-line so a crash keeps what happened. Checking reads only this file (``load_history``), so any saved run
+Clients, the nemesis and the sampler all append ``Op`` records to one JSON Lines file, flushed at least
+every ``FLUSH_INTERVAL_S`` so a crash keeps what happened (recording every op must not slow the
+workload: a flush per line would). Checking reads only this file (``load_history``), so any saved run
 can be re-checked and re-reported offline.
 
 Conventions (the ``f`` of an op, and what its ``value`` holds):
@@ -15,6 +16,8 @@ Conventions (the ``f`` of an op, and what its ``value`` holds):
 - ``effect``: what the cluster was observed to do after a fault or heal: ``{id, phase, observed, after_s}``
   (ok), or info when the effect was not seen within its deadline.
 - ``sample``: periodic partition state ``{topic, partition, leader, isr, epoch, hwm}``.
+- ``stats``: a consumer's librdkafka statistics ``{topic, reader, rack, partitions: [{partition, leader,
+  broker, hi_offset, lo_offset, ls_offset, ...}]}``; ``broker`` is the one it actually fetches from.
 """
 
 from __future__ import annotations
@@ -61,16 +64,20 @@ class Op:
         return cls(d["index"], d["time"], d["process"], OpType(d["type"]), d["f"], d.get("value"), d.get("error"))
 
 
+FLUSH_INTERVAL_S = 0.2
+
+
 class HistoryWriter:
     """Thread-safe appender. Every op gets the next index and the time since the writer opened."""
 
     def __init__(self, path: Path | str, start: float | None = None):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.path, "a", buffering=1, encoding="utf-8")
+        self._file = open(self.path, "a", buffering=1 << 16, encoding="utf-8")
         self._lock = threading.Lock()
         self._index = 0
         self.start = time.monotonic() if start is None else start
+        self._flushed = self.start
 
     def now(self) -> float:
         return time.monotonic() - self.start
@@ -80,7 +87,14 @@ class HistoryWriter:
             op = Op(self._index, self.now(), process, type, f, value, error)
             self._index += 1
             self._file.write(op.to_json() + "\n")
+            if op.time - (self._flushed - self.start) >= FLUSH_INTERVAL_S:
+                self._file.flush()
+                self._flushed = time.monotonic()
         return op
+
+    def flush(self) -> None:
+        with self._lock:
+            self._file.flush()
 
     def invoke(self, process: str, f: str, value: Any = None) -> Op:
         return self.append(process, OpType.INVOKE, f, value)
@@ -119,13 +133,21 @@ def read_ops(path: Path | str) -> Iterator[Op]:
 
 SEND_COLUMNS = ["process", "topic", "value", "invoke_time", "complete_time", "outcome", "partition", "offset", "error"]
 READ_COLUMNS = ["process", "f", "reader", "time", "topic", "partition", "offset", "value"]
+STATS_COLUMNS = ["process", "time", "topic", "reader", "rack", "partition", "leader", "broker", "hi_offset",
+                 "lo_offset", "ls_offset"]
 
 
 class History:
-    """A loaded history, with the tables the checks work on."""
+    """A loaded history, with the tables the checks work on (built once, then shared by every check)."""
 
     def __init__(self, ops: Iterable[Op]):
         self.ops: list[Op] = list(ops)
+        self._tables: dict[tuple, pd.DataFrame] = {}
+
+    def _table(self, key: tuple, build) -> pd.DataFrame:
+        if key not in self._tables:
+            self._tables[key] = build()
+        return self._tables[key]
 
     @classmethod
     def load(cls, path: Path | str) -> History:
@@ -136,6 +158,9 @@ class History:
 
     def sends(self) -> pd.DataFrame:
         """One row per send: when it was invoked, how it completed (None when it never did)."""
+        return self._table(("sends",), self._sends)
+
+    def _sends(self) -> pd.DataFrame:
         rows: dict[tuple[str, str], dict[str, Any]] = {}
         for op in self.ops:
             if op.f != "send":
@@ -157,6 +182,9 @@ class History:
 
     def reads(self, f: str | None = None) -> pd.DataFrame:
         """One row per record observed by a poll or the final read (``f`` narrows to one of them)."""
+        return self._table(("reads", f), lambda: self._reads(f))
+
+    def _reads(self, f: str | None) -> pd.DataFrame:
         procs, fs, readers, times, topics, parts, offsets, values = [], [], [], [], [], [], [], []
         for op in self.ops:
             if op.f not in ("poll", "read") or (f is not None and op.f != f) or op.type is OpType.INVOKE:
@@ -202,6 +230,26 @@ class History:
             if op.type in (OpType.FAIL, OpType.INFO) and op.f != "effect":
                 entry["errors"].append(f"{op.f}: {op.error}")
         return list(faults.values())
+
+    def fetch_stats(self) -> pd.DataFrame:
+        """One row per consumer statistics sample and partition: who led it, who served the fetches."""
+        def build():
+            rows = []
+            for op in self.ops:
+                if op.f == "stats" and op.type is OpType.OK:
+                    v = op.value
+                    for p in v["partitions"]:
+                        rows.append({"process": op.process, "time": op.time, "topic": v["topic"],
+                                     "reader": v.get("reader"), "rack": v.get("rack"), **p})
+            return pd.DataFrame(rows, columns=STATS_COLUMNS) if not rows else pd.DataFrame(rows)
+        return self._table(("stats",), build)
+
+    def brokers(self) -> dict[int, str]:
+        """Node id -> rack, from the run's cluster op."""
+        for op in self.ops:
+            if op.f == "cluster" and op.type is OpType.OK:
+                return {b["node"]: b["rack"] for b in op.value["brokers"]}
+        return {}
 
     def samples(self) -> pd.DataFrame:
         rows = [{"time": op.time, **op.value} for op in self.ops if op.f == "sample" and op.type is OpType.OK]

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness.checks import CHECKS, Verdict, run_checks
+from harness.checks import DEFAULT_MUST_BE_ZERO, Verdict, run_checks
 from harness.history import History, OpType
 
 
@@ -41,7 +41,7 @@ def leader_changes(history: History) -> list[dict[str, Any]]:
 def build_report(history: History) -> dict[str, Any]:
     info = _run_info(history)
     scenario = info.get("scenario", {})
-    must_be_zero = set(scenario.get("expect", {}).get("must_be_zero", list(CHECKS)))
+    must_be_zero = set(scenario.get("expect", {}).get("must_be_zero", DEFAULT_MUST_BE_ZERO))
     results = run_checks(history)
     checks = {name: r.to_dict(must_be_zero=name in must_be_zero) for name, r in results.items()}
     verdicts = [r.verdict(name in must_be_zero) for name, r in results.items()]

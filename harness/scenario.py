@@ -14,7 +14,7 @@ from typing import Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from harness.checks import CHECKS
+from harness.checks import CHECKS, DEFAULT_MUST_BE_ZERO
 from harness.cluster import DEFAULT_RACKS
 from harness.errors import ScenarioError
 from harness.image import DEFAULT_KAFKA_VERSION
@@ -236,7 +236,7 @@ class RandomFaults(_Strict):
 
 
 class Expectations(_Strict):
-    must_be_zero: list[str] = Field(default_factory=lambda: list(CHECKS))
+    must_be_zero: list[str] = Field(default_factory=lambda: list(DEFAULT_MUST_BE_ZERO))
     """Checks whose count must be zero for a pass; any other non-zero check is reported as a finding."""
 
     @field_validator("must_be_zero")

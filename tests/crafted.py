@@ -31,13 +31,52 @@ class Crafted:
         return self._add(process, OpType.OK if complete else OpType.INFO, f, value,
                          None if complete else "timed out before the end offset")
 
+    def poll(self, process, records, reader="leader"):
+        return self.read(records, reader=reader, f="poll", process=process)
+
+    def cluster(self, racks=("rack-a", "rack-b", "rack-c")):
+        return self._add("harness", OpType.OK, "cluster",
+                         {"brokers": [{"node": i + 1, "rack": r, "bootstrap": ""} for i, r in enumerate(racks)]})
+
+    def stats(self, process, rack, partition, leader, broker, hi_offset):
+        return self._add(process, OpType.OK, "stats", {
+            "topic": self.topic, "reader": f"rack:{rack}" if rack else "leader", "rack": rack,
+            "partitions": [{"partition": partition, "leader": leader, "broker": broker, "hi_offset": hi_offset,
+                            "lo_offset": 0, "ls_offset": hi_offset}]})
+
+    def sample(self, partition, leader, isr, epoch=0, hwm=0):
+        return self._add("sampler", OpType.OK, "sample", {"topic": self.topic, "partition": partition,
+                                                          "leader": leader, "replicas": [1, 2, 3], "isr": isr,
+                                                          "epoch": epoch, "hwm": hwm})
+
+    def fault(self, fid, kind="kill", target="leader of t-0", nodes=(1,)):
+        self._add("nemesis", OpType.INVOKE, "fault", {"id": fid, "kind": kind, "target": target})
+        return self._add("nemesis", OpType.OK, "fault", {"id": fid, "kind": kind, "target": target,
+                                                         "nodes": list(nodes)})
+
+    def heal(self, fid, kind="kill", target="leader of t-0"):
+        self._add("nemesis", OpType.INVOKE, "heal", {"id": fid, "kind": kind, "target": target})
+        return self._add("nemesis", OpType.OK, "heal", {"id": fid, "kind": kind, "target": target})
+
+    def wait(self, seconds):
+        self.t += seconds
+        return self
+
     def history(self) -> History:
         return History(self.ops)
 
 
-def clean_run(n: int = 10, partitions: int = 2) -> Crafted:
-    """n acknowledged sends spread over partitions, and a final read that holds each exactly once."""
+def clean_run(n: int = 10, partitions: int = 2, consumers: bool = True) -> Crafted:
+    """n acknowledged sends spread over partitions, and a final read that holds each exactly once.
+
+    With ``consumers``: racks for brokers 1-3, a sampler showing leader 1 with a full ISR, a leader reader
+    and a rack-b follower reader (served by broker 2) that poll everything, with their statistics.
+    """
     c = Crafted()
+    if consumers:
+        c.cluster()
+        for p in range(partitions):
+            c.sample(p, leader=1, isr=[1, 2, 3])
     offsets = [0] * partitions
     logs: dict[int, list] = {p: [] for p in range(partitions)}
     for i in range(n):
@@ -45,6 +84,17 @@ def clean_run(n: int = 10, partitions: int = 2) -> Crafted:
         c.send("p0", f"p0-{i}", partition=p, offset=offsets[p])
         logs[p].append((p, offsets[p], f"p0-{i}"))
         offsets[p] += 1
+    if consumers:
+        c.wait(5)
+        for p in range(partitions):
+            c.poll("c-leader", logs[p])
+            c.stats("c-leader", None, p, leader=1, broker=1, hi_offset=offsets[p])
+            c.poll("c-rack-b", logs[p], reader="rack:rack-b")
+            c.stats("c-rack-b", "rack-b", p, leader=1, broker=2, hi_offset=offsets[p])
+        c.wait(5)  # past the follower readers' warm-up
+        for p in range(partitions):
+            c.stats("c-leader", None, p, leader=1, broker=1, hi_offset=offsets[p])
+            c.stats("c-rack-b", "rack-b", p, leader=1, broker=2, hi_offset=offsets[p])
     for p in range(partitions):
         c.read(logs[p], partition=p)
     return c

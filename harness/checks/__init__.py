@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from typing import Callable
 
+from harness.checks.availability import availability
 from harness.checks.duplicates import duplicates
+from harness.checks.follower_reads import follower_reads
+from harness.checks.inconsistent_offsets import inconsistent_offsets
 from harness.checks.lost_writes import lost_writes
 from harness.checks.reordering import reordering
+from harness.checks.uncommitted_reads import uncommitted_reads
+from harness.checks.unseen import unseen
 from harness.checks.result import CheckResult, Verdict
 from harness.history import History
 
@@ -18,9 +23,18 @@ Check = Callable[[History], CheckResult]
 
 CHECKS: dict[str, Check] = {
     "lost_writes": lost_writes,
+    "unseen": unseen,
     "duplicates": duplicates,
+    "inconsistent_offsets": inconsistent_offsets,
     "reordering": reordering,
+    "uncommitted_reads": uncommitted_reads,
+    "follower_reads": follower_reads,
+    "availability": availability,
 }
+
+DEFAULT_MUST_BE_ZERO = [name for name in CHECKS if name not in ("availability", "unseen")]
+"""Safety checks must find nothing unless a scenario says otherwise; availability and unseen (late, not
+lost) are reported as findings."""
 
 
 def run_checks(history: History, names: list[str] | None = None) -> dict[str, CheckResult]:
@@ -33,4 +47,6 @@ def run_checks(history: History, names: list[str] | None = None) -> dict[str, Ch
     return results
 
 
-__all__ = ["CHECKS", "CheckResult", "Verdict", "duplicates", "lost_writes", "reordering", "run_checks"]
+__all__ = ["CHECKS", "DEFAULT_MUST_BE_ZERO", "CheckResult", "Verdict", "availability", "duplicates",
+           "follower_reads", "inconsistent_offsets", "lost_writes", "reordering", "run_checks",
+           "uncommitted_reads", "unseen"]

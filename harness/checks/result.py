@@ -15,10 +15,12 @@ class Verdict(str, enum.Enum):
     UNKNOWN = "unknown"
     FINDING = "finding"
     """Violations were found, but the scenario's expectations allow them (e.g. acks=1 losing writes)."""
+    SKIPPED = "skipped"
+    """The run has nothing this check looks at (no consumers, no follower readers)."""
 
     @staticmethod
     def worst(verdicts) -> Verdict:
-        order = [Verdict.FAIL, Verdict.UNKNOWN, Verdict.FINDING, Verdict.PASS]
+        order = [Verdict.FAIL, Verdict.UNKNOWN, Verdict.FINDING, Verdict.PASS, Verdict.SKIPPED]
         vs = set(verdicts)
         return next((v for v in order if v in vs), Verdict.PASS)
 
@@ -31,15 +33,22 @@ class CheckResult:
     decided: bool = True
     """False when the history cannot settle the question (e.g. the final read never finished)."""
     notes: dict[str, Any] = field(default_factory=dict)
+    skipped: str | None = None
+    """Why the check does not apply to this run (e.g. no consumers ran); it then neither passes nor fails."""
 
     def verdict(self, must_be_zero: bool = True) -> Verdict:
+        if self.skipped:
+            return Verdict.SKIPPED
         if self.count == 0:
             return Verdict.PASS if self.decided else Verdict.UNKNOWN
         return Verdict.FAIL if must_be_zero else Verdict.FINDING
 
     def to_dict(self, must_be_zero: bool = True) -> dict[str, Any]:
-        return {"verdict": self.verdict(must_be_zero).value, "count": self.count, "must_be_zero": must_be_zero,
-                "examples": self.examples[:MAX_EXAMPLES], "notes": self.notes}
+        d = {"verdict": self.verdict(must_be_zero).value, "count": self.count, "must_be_zero": must_be_zero,
+             "examples": self.examples[:MAX_EXAMPLES], "notes": self.notes}
+        if self.skipped:
+            d["skipped"] = self.skipped
+        return d
 
 
 def records(df, columns: list[str], limit: int = MAX_EXAMPLES) -> list[dict[str, Any]]:

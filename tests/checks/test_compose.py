@@ -5,7 +5,7 @@ from tests.crafted import clean_run
 def test_all_checks_pass_on_a_clean_history():
     results = run_checks(clean_run().history())
     assert set(results) == set(CHECKS)
-    assert all(r.verdict() is Verdict.PASS for r in results.values())
+    assert {name: r.verdict() for name, r in results.items()} == {name: Verdict.PASS for name in CHECKS}
 
 
 def test_a_check_that_raises_becomes_unknown_not_a_crash(monkeypatch):

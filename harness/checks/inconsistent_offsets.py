@@ -1,0 +1,32 @@
+"""inconsistent_offsets: one partition offset seen holding different values by different reads.
+
+Kafka's log is append-only; two readers that disagree on what offset N holds saw a log that diverged,
+for example an old leader's suffix that a new leader truncated and overwrote.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from harness.checks.result import CheckResult
+from harness.history import History
+
+
+def inconsistent_offsets(history: History) -> CheckResult:
+    reads = history.reads()
+    if reads.empty:
+        return CheckResult("inconsistent_offsets", 0, skipped="nothing was read")
+    distinct = reads.drop_duplicates(["topic", "partition", "offset", "value"])
+    counts = distinct.groupby(["topic", "partition", "offset"]).size()
+    bad = counts[counts > 1]
+    examples = []
+    if len(bad):
+        keys = set(bad.index[:5])
+        rows = reads[np.array([k in keys for k in zip(reads["topic"], reads["partition"], reads["offset"])],
+                              dtype=bool)]
+        for (topic, partition, offset), grp in rows.groupby(["topic", "partition", "offset"], sort=True):
+            seen = grp.drop_duplicates(["value", "process"])
+            examples.append({"topic": topic, "partition": int(partition), "offset": int(offset),
+                             "values": {str(v): sorted(set(g["process"])) for v, g in seen.groupby("value")}})
+    return CheckResult("inconsistent_offsets", int(len(bad)), examples,
+                       notes={"offsets_read": int(len(counts))})

@@ -1,0 +1,61 @@
+"""uncommitted_reads: a consumer saw data that was never committed (high-watermark visibility).
+
+Kafka serves a consumer only records below the high watermark, i.e. records every in-sync replica
+has; such records survive any clean leader change. Two findings, on leaders and on followers alike:
+
+- a polled record that the final log does not hold at that offset (the reader saw a suffix that was
+  later truncated: it was exposed before it was committed);
+- a polled offset at or above the high watermark that the serving broker reported in the reader's
+  next statistics sample.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from harness.checks.result import MAX_EXAMPLES, CheckResult, records
+from harness.history import History
+
+
+def uncommitted_reads(history: History) -> CheckResult:
+    polls = history.reads("poll")
+    if not history.by_f("poll"):
+        return CheckResult("uncommitted_reads", 0, skipped="no consumer polled during the run")
+    truncated, decided = _not_in_final_log(history, polls)
+    above = _above_served_high_watermark(history, polls)
+    examples = (records(truncated.assign(kind="not in the final log"),
+                        ["kind", "process", "reader", "partition", "offset", "value", "final_value"])
+                + records(above.assign(kind="at or above the served high watermark"),
+                          ["kind", "process", "reader", "partition", "offset", "broker", "hi_offset"]))
+    return CheckResult("uncommitted_reads", int(len(truncated) + len(above)), examples[:MAX_EXAMPLES],
+                       decided=decided,
+                       notes={"records_polled": int(len(polls)), "not_in_final_log": int(len(truncated)),
+                              "above_high_watermark": int(len(above))})
+
+
+def _not_in_final_log(history: History, polls: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    final = history.reads("read")
+    if not history.by_f("read"):
+        return polls.iloc[0:0].assign(final_value=[]), False
+    unreadable = {(op.value["topic"], op.value["partition"]) for op in history.incomplete_reads()}
+    log = final.drop_duplicates(["topic", "partition", "offset"])[["topic", "partition", "offset", "value"]]
+    merged = polls.merge(log.rename(columns={"value": "final_value"}), on=["topic", "partition", "offset"],
+                         how="left")
+    bad = merged[merged["final_value"].isna() | (merged["final_value"] != merged["value"])]
+    bad = bad[np.array([(t, p) not in unreadable for t, p in zip(bad["topic"], bad["partition"])], dtype=bool)]
+    return bad.drop_duplicates(["topic", "partition", "offset", "value"]), not unreadable
+
+
+def _above_served_high_watermark(history: History, polls: pd.DataFrame) -> pd.DataFrame:
+    stats = history.fetch_stats()
+    if stats.empty:
+        return polls.iloc[0:0].assign(broker=[], hi_offset=[])
+    stats = stats[stats["hi_offset"].notna() & (stats["hi_offset"] >= 0)]
+    left = polls.sort_values("time").astype({"partition": "int64", "offset": "int64"})
+    right = stats[["process", "topic", "partition", "time", "broker", "hi_offset"]].sort_values("time")
+    right = right.astype({"partition": "int64", "hi_offset": "int64"})
+    # The first statistics sample after each poll, from the same consumer, for the same partition.
+    joined = pd.merge_asof(left, right, on="time", by=["process", "topic", "partition"], direction="forward")
+    joined = joined[joined["hi_offset"].notna()]
+    return joined[joined["offset"] >= joined["hi_offset"]]

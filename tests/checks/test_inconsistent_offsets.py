@@ -1,0 +1,21 @@
+from harness.checks import inconsistent_offsets
+from tests.crafted import Crafted, clean_run
+
+
+def test_clean_history_is_consistent():
+    assert inconsistent_offsets(clean_run().history()).count == 0
+
+
+def test_an_offset_read_with_two_values_is_caught_with_who_saw_what():
+    c = Crafted().send("p0", "a", offset=0).send("p0", "x", outcome="info").send("p0", "b", offset=1)
+    c.poll("c1", [(0, 0, "a"), (0, 1, "x")])  # saw the old leader's suffix
+    c.read([(0, 0, "a"), (0, 1, "b")])  # the new leader wrote b there
+    r = inconsistent_offsets(c.history())
+    assert r.count == 1
+    assert r.examples == [{"topic": "t", "partition": 0, "offset": 1,
+                           "values": {"b": ["final-reader"], "x": ["c1"]}}]
+
+
+def test_same_value_read_twice_at_the_same_offset_is_fine():
+    c = Crafted().send("p0", "a", offset=0).poll("c1", [(0, 0, "a")]).poll("c2", [(0, 0, "a")])
+    assert inconsistent_offsets(c.read([(0, 0, "a")]).history()).count == 0

@@ -1,0 +1,30 @@
+from harness.checks import uncommitted_reads
+from tests.crafted import Crafted, clean_run
+
+
+def test_clean_history_shows_only_committed_data():
+    r = uncommitted_reads(clean_run().history())
+    assert r.count == 0 and r.verdict().value == "pass"
+
+
+def test_polled_record_that_was_later_truncated_is_an_uncommitted_read():
+    c = Crafted().send("p0", "a", offset=0).send("p0", "x", offset=1)
+    c.poll("c1", [(0, 0, "a"), (0, 1, "x")])
+    c.read([(0, 0, "a")])  # the final log ends at offset 1: x was truncated after c1 saw it
+    r = uncommitted_reads(c.history())
+    assert r.count == 1 and r.notes["not_in_final_log"] == 1
+    assert r.examples[0]["offset"] == 1 and r.examples[0]["value"] == "x"
+
+
+def test_polled_offset_at_the_served_high_watermark_is_caught():
+    c = Crafted().send("p0", "a", offset=0).send("p0", "b", offset=1)
+    c.poll("c1", [(0, 0, "a"), (0, 1, "b")])
+    c.stats("c1", None, 0, leader=1, broker=1, hi_offset=1)  # the broker said only offset 0 was committed
+    c.read([(0, 0, "a"), (0, 1, "b")])
+    r = uncommitted_reads(c.history())
+    assert r.count == 1 and r.notes["above_high_watermark"] == 1
+    assert r.examples[0]["offset"] == 1 and r.examples[0]["hi_offset"] == 1
+
+
+def test_without_consumers_it_is_skipped():
+    assert uncommitted_reads(clean_run(consumers=False).history()).verdict().value == "skipped"
