@@ -161,47 +161,80 @@ class History:
         return self._table(("sends",), self._sends)
 
     def _sends(self) -> pd.DataFrame:
-        rows: dict[tuple[str, str], dict[str, Any]] = {}
+        # One pass, column-wise: each completion fills the row its invocation opened.
+        proc, topic, value, t_inv, t_done, outcome, part, offset, error = ([] for _ in SEND_COLUMNS)
+        row_of: dict[tuple[str, str], int] = {}
+        invoke = OpType.INVOKE
         for op in self.ops:
             if op.f != "send":
                 continue
             v = op.value
             key = (v["topic"], v["value"])
-            if op.type is OpType.INVOKE:
-                rows[key] = {"process": op.process, "topic": v["topic"], "value": v["value"], "invoke_time": op.time,
-                             "complete_time": None, "outcome": None, "partition": None, "offset": None, "error": None}
-                continue
-            row = rows.setdefault(key, {"process": op.process, "topic": v["topic"], "value": v["value"],
-                                        "invoke_time": None})
-            row.update(complete_time=op.time, outcome=op.type.value, partition=v.get("partition"),
-                       offset=v.get("offset"), error=op.error)
-        df = pd.DataFrame(list(rows.values()), columns=SEND_COLUMNS)
-        for col in ("partition", "offset"):
-            df[col] = df[col].astype("Int64")
-        return df
+            i = row_of.get(key)
+            if op.type is invoke or i is None:
+                i = row_of[key] = len(value)
+                proc.append(op.process)
+                topic.append(key[0])
+                value.append(key[1])
+                t_inv.append(op.time if op.type is invoke else None)
+                t_done.append(None)
+                outcome.append(None)
+                part.append(None)
+                offset.append(None)
+                error.append(None)
+                if op.type is invoke:
+                    continue
+            t_done[i] = op.time
+            outcome[i] = op.type.value
+            part[i] = v.get("partition")
+            offset[i] = v.get("offset")
+            error[i] = op.error
+        return pd.DataFrame({
+            "process": proc, "topic": topic, "value": value,
+            "invoke_time": pd.array(t_inv, dtype="Float64").astype(float),
+            "complete_time": pd.array(t_done, dtype="Float64").astype(float),
+            "outcome": outcome, "partition": pd.array(part, dtype="Int64"), "offset": pd.array(offset, dtype="Int64"),
+            "error": error}, columns=SEND_COLUMNS)
 
     def reads(self, f: str | None = None) -> pd.DataFrame:
         """One row per record observed by a poll or the final read (``f`` narrows to one of them)."""
+        if f is None:
+            return self._table(("reads", None), lambda: pd.concat([self.reads("poll"), self.reads("read")],
+                                                                  ignore_index=True))
         return self._table(("reads", f), lambda: self._reads(f))
 
-    def _reads(self, f: str | None) -> pd.DataFrame:
+    def _reads(self, f: str) -> pd.DataFrame:
         procs, fs, readers, times, topics, parts, offsets, values = [], [], [], [], [], [], [], []
         for op in self.ops:
-            if op.f not in ("poll", "read") or (f is not None and op.f != f) or op.type is OpType.INVOKE:
+            if op.f != f or op.type is OpType.INVOKE:
                 continue
             v = op.value or {}
-            for partition, offset, value in v.get("records", ()):
-                procs.append(op.process)
-                fs.append(op.f)
-                readers.append(v.get("reader", op.process))
-                times.append(op.time)
-                topics.append(v.get("topic"))
-                parts.append(partition)
-                offsets.append(offset)
-                values.append(value)
+            records = v.get("records")
+            if not records:
+                continue
+            n = len(records)
+            p, o, val = zip(*records)
+            parts.extend(p)
+            offsets.extend(o)
+            values.extend(val)
+            procs.extend([op.process] * n)
+            fs.extend([op.f] * n)
+            readers.extend([v.get("reader", op.process)] * n)
+            times.extend([op.time] * n)
+            topics.extend([v.get("topic")] * n)
         return pd.DataFrame({"process": procs, "f": fs, "reader": readers, "time": times, "topic": topics,
                              "partition": pd.array(parts, dtype="Int64"), "offset": pd.array(offsets, dtype="Int64"),
                              "value": values}, columns=READ_COLUMNS)
+
+    def unreadable_partitions(self) -> set[tuple[str, int]]:
+        """Partitions that no final reader read to the end (so absence from the read proves nothing)."""
+        last: dict[tuple[str, str, int], OpType] = {}
+        for op in self.ops:
+            if op.f == "read" and op.type is not OpType.INVOKE:
+                last[(op.process, op.value["topic"], op.value["partition"])] = op.type
+        attempted = {(t, p) for _, t, p in last}
+        complete = {(t, p) for (_, t, p), kind in last.items() if kind is OpType.OK}
+        return attempted - complete
 
     def incomplete_reads(self) -> list[Op]:
         """Final reads that could not reach their end offset in time."""

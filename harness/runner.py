@@ -24,6 +24,7 @@ from harness.observe import all_in_sync, wait_for
 from harness.report import build_report, write_report
 from harness.sampler import Sampler
 from harness.scenario import Scenario, Setting, TopicSpec
+from harness.workload.consumer import RecordingConsumer
 from harness.workload.producer import RecordingProducer
 from harness.workload.reader import final_read
 
@@ -92,8 +93,15 @@ def _run_workload(scenario: Scenario, cluster: KafkaCluster, history: HistoryWri
                           max_messages=w.max_messages)
         for i, spec in enumerate(w.producers) for n in range(spec.count)
     ]
+    consumers = [
+        RecordingConsumer(name=f"consumer-{i}-{spec.rack or 'leader'}", bootstrap=cluster.bootstrap_servers,
+                          topic=topic, partitions=scenario.topic.partitions, history=history,
+                          client_rack=spec.rack, duration_s=w.duration_s + 10, config=dict(spec.settings))
+        for i, spec in enumerate(w.consumers)
+    ]
     stop = threading.Event()
     threads = [threading.Thread(target=p.run, args=(stop,), name=p.name, daemon=True) for p in producers]
+    readers = [threading.Thread(target=c.run, args=(stop,), name=c.name, daemon=True) for c in consumers]
     with Sampler(cluster.admin, topic, history), Nemesis(cluster, history, topic, seed=scenario.seed) as nemesis:
         faults = scenario.all_faults()
         history.ok(PROCESS, "schedule", {"faults": [f.model_dump(mode="json") for f in faults]})
@@ -102,7 +110,7 @@ def _run_workload(scenario: Scenario, cluster: KafkaCluster, history: HistoryWri
             f"{len(faults)} fault(s) scheduled")
         history.ok(PROCESS, "phase", {"phase": "workload"})
         started = history.now()
-        for t in threads:
+        for t in threads + readers:
             t.start()
         try:
             flush_s = max(float(p.config.get("delivery.timeout.ms", 60_000)) / 1000 for p in producers) + 20
@@ -113,7 +121,7 @@ def _run_workload(scenario: Scenario, cluster: KafkaCluster, history: HistoryWri
         finally:
             stop.set()
             schedule.stop()
-            for t in threads:
+            for t in threads + readers:
                 t.join(30)
         for error in schedule.errors:
             history.info(PROCESS, "phase", {"phase": "faults"}, error=f"nemesis: {error}")
@@ -125,11 +133,16 @@ def _run_workload(scenario: Scenario, cluster: KafkaCluster, history: HistoryWri
             history.info(PROCESS, "healthy", {"topic": topic}, error=f"no full ISR within {w.heal_timeout_s:.0f} s")
         else:
             history.ok(PROCESS, "healthy", {"topic": topic, "after_s": round(waited, 2)})
-        log(f"final read of {topic} ({scenario.topic.partitions} partitions)")
-        complete = final_read(cluster.bootstrap_servers, topic, scenario.topic.partitions, history,
-                              timeout_s=w.final_read_timeout_s)
-        if not complete:
-            log("  final read did not reach every end offset in time")
+        # Once through the leaders, and once through a rack-aware reader in each rack (served by that
+        # rack's replica where the selector allows), so a replica that diverged shows up.
+        for rack in [None, *sorted(set(scenario.cluster.racks))]:
+            via = f"rack {rack}" if rack else "the leaders"
+            log(f"final read of {topic} through {via}")
+            complete = final_read(cluster.bootstrap_servers, topic, scenario.topic.partitions, history,
+                                  timeout_s=w.final_read_timeout_s, reader=f"rack:{rack}" if rack else "leader",
+                                  client_rack=rack, process=f"final-{rack or 'leader'}")
+            if not complete:
+                log(f"  the final read through {via} did not reach every end offset in time")
         nemesis.stop_watching()
 
 

@@ -89,6 +89,15 @@ class ProducerSpec(_Strict):
         return cfg
 
 
+class ConsumerSpec(_Strict):
+    """A consumer that polls during the run. No rack: it reads from leaders. With ``rack``, it sets
+    ``client.rack`` so the rack-aware selector may serve it from a same-rack follower (KIP-392)."""
+
+    rack: str | None = None
+    settings: dict[str, Setting] = Field(default_factory=dict)
+    """Any other librdkafka consumer settings (e.g. isolation.level)."""
+
+
 class WorkloadSpec(_Strict):
     duration_s: float = Field(30.0, gt=0, le=3600)
     rate: float = Field(100.0, gt=0, le=100_000)
@@ -96,6 +105,7 @@ class WorkloadSpec(_Strict):
     max_messages: int = Field(1_000_000, ge=1)
     """Upper bound on sends per producer, whatever the duration."""
     producers: list[ProducerSpec] = Field(default_factory=lambda: [ProducerSpec()], min_length=1)
+    consumers: list[ConsumerSpec] = Field(default_factory=list)
     final_read_timeout_s: float = Field(60.0, gt=0, le=3600)
     heal_timeout_s: float = Field(120.0, gt=0, le=3600)
     """After the faults heal, how long to wait for a full ISR before the final read."""
@@ -272,6 +282,9 @@ class Scenario(_Strict):
         if self.topic.replication_factor > self.cluster.brokers:
             raise ValueError(f"topic.replication_factor ({self.topic.replication_factor}) exceeds cluster.brokers "
                              f"({self.cluster.brokers})")
+        for i, consumer in enumerate(self.workload.consumers):
+            if consumer.rack is not None and consumer.rack not in self.cluster.racks:
+                raise ValueError(f"workload.consumers[{i}].rack {consumer.rack!r} is not one of {self.cluster.racks}")
         for i, fault in enumerate(self.faults):
             t = fault.target
             if t.role in (Role.LEADER, Role.FOLLOWER) and t.partition >= self.topic.partitions:

@@ -43,3 +43,26 @@ def test_leader_kill_loses_nothing_and_records_the_leader_change(tmp_path, broke
     assert main(["report", str(result.run_dir)]) == 0
     again = json.loads((result.run_dir / "report.json").read_text())
     assert again["checks"] == report["checks"] and again["counts"] == report["counts"]
+
+
+def test_acks_1_with_the_leader_isolated_loses_acknowledged_writes(tmp_path):
+    scenario = load_scenario(SCENARIO_DIR / "leader-isolated-acks1.toml")
+    report = run_scenario(scenario, out_dir=tmp_path, log=lambda *_: None).report
+    lost = report["checks"]["lost_writes"]
+    assert lost["count"] > 0 and lost["verdict"] == "finding"  # expected for acks=1: a finding, not a failure
+    assert report["verdict"] == "pass" and "lost_writes" in report["findings"]
+    assert lost["examples"][0]["partition"] == 0
+    # The high watermark held: no reader saw the records the old leader took alone.
+    assert report["checks"]["uncommitted_reads"]["count"] == 0
+    assert report["checks"]["inconsistent_offsets"]["verdict"] in ("pass", "finding")
+
+
+def test_acks_all_with_the_leader_isolated_loses_nothing(tmp_path):
+    scenario = load_scenario(SCENARIO_DIR / "leader-isolated-acks-all.toml")
+    report = run_scenario(scenario, out_dir=tmp_path, log=lambda *_: None).report
+    assert report["checks"]["lost_writes"]["count"] == 0
+    assert report["checks"]["duplicates"]["count"] == 0
+    assert report["checks"]["uncommitted_reads"]["count"] == 0
+    assert report["verdict"] == "pass"
+    (fault,) = report["faults"]
+    assert any(e["seen"] and "moved from" in e["observed"] for e in fault["effects"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.checks.result import CheckResult, records
+from harness.checks.result import CheckResult, present_in, records
 from harness.history import History
 
 
@@ -14,13 +14,11 @@ def lost_writes(history: History) -> CheckResult:
     read_ops = history.by_f("read")
     if not read_ops:
         return CheckResult("lost_writes", 0, decided=False, notes={"reason": "the history has no final read"})
-    present = set(zip(final["topic"], final["value"]))
-    landed = np.array([(t, v) in present for t, v in zip(sends["topic"], sends["value"])], dtype=bool)
-    sends = sends.assign(landed=landed)
+    sends = sends.assign(landed=present_in(sends, final))
     acked = sends[sends["outcome"] == "ok"]
     missing = acked[~acked["landed"]]
     # A partition whose final read ran out of time cannot prove loss: set those apart.
-    unreadable = {(op.value["topic"], op.value["partition"]) for op in history.incomplete_reads()}
+    unreadable = history.unreadable_partitions()
     in_unreadable = np.array([(t, p) in unreadable for t, p in zip(missing["topic"], missing["partition"])], dtype=bool)
     lost = missing[~in_unreadable]
     notes = {

@@ -6,6 +6,9 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 MAX_EXAMPLES = 5
 
 
@@ -49,6 +52,19 @@ class CheckResult:
         if self.skipped:
             d["skipped"] = self.skipped
         return d
+
+
+def present_in(df: pd.DataFrame, other: pd.DataFrame) -> np.ndarray:
+    """A mask of the rows of ``df`` whose (topic, value) also appears in ``other`` (hashed, per topic)."""
+    mask = np.zeros(len(df), dtype=bool)
+    if len(df) == 0 or len(other) == 0:
+        return mask
+    topics = df["topic"].to_numpy()
+    for topic, values in other.groupby("topic")["value"]:
+        rows = topics == topic
+        if rows.any():
+            mask[rows] = df["value"][rows].isin(values).to_numpy()
+    return mask
 
 
 def records(df, columns: list[str], limit: int = MAX_EXAMPLES) -> list[dict[str, Any]]:

@@ -38,7 +38,7 @@ def _not_in_final_log(history: History, polls: pd.DataFrame) -> tuple[pd.DataFra
     final = history.reads("read")
     if not history.by_f("read"):
         return polls.iloc[0:0].assign(final_value=[]), False
-    unreadable = {(op.value["topic"], op.value["partition"]) for op in history.incomplete_reads()}
+    unreadable = history.unreadable_partitions()
     log = final.drop_duplicates(["topic", "partition", "offset"])[["topic", "partition", "offset", "value"]]
     merged = polls.merge(log.rename(columns={"value": "final_value"}), on=["topic", "partition", "offset"],
                          how="left")

@@ -40,3 +40,11 @@ def test_missing_write_in_a_partition_whose_read_timed_out_is_undecided_not_lost
     r = lost_writes(c.history())
     assert r.count == 0 and not r.decided
     assert r.notes["unconfirmed_in_unreadable_partitions"] == 1
+
+
+def test_a_partition_one_final_reader_completed_is_decided_even_if_another_timed_out():
+    c = Crafted().send("p0", "a", partition=0, offset=0).send("p0", "b", partition=0, offset=1)
+    c.read([(0, 0, "a")], partition=0, process="final-leader")
+    c.read([(0, 0, "a")], partition=0, process="final-rack-b", complete=False)
+    r = lost_writes(c.history())
+    assert r.decided and r.count == 1 and r.examples[0]["value"] == "b"

@@ -1,0 +1,78 @@
+"""Benchmark: every check over histories of growing size; the cost must grow with the number of ops.
+
+Builds a synthetic run in memory: N acknowledged sends from 4 producers over 6 partitions (offsets
+starting at a large base, so cost cannot depend on offset values), one consumer polling everything in
+batches of 500, and a final read in chunks, as the workload records them. Prints the time to build
+the tables and run all checks, and, separately, to load the same history from its JSON Lines file.
+
+Usage: .venv/bin/python benchmarks/checks_scale.py [--sizes 250000 500000 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from harness.checks import run_checks
+from harness.history import History, Op, OpType
+
+PARTITIONS = 6
+PRODUCERS = 4
+OFFSET_BASE = 10**12
+
+
+def synthetic_ops(n: int) -> list[Op]:
+    ops: list[Op] = []
+    t = 0.0
+    offsets = [OFFSET_BASE] * PARTITIONS
+    log: list[list] = [[] for _ in range(PARTITIONS)]
+
+    def add(process, type_, f, value):
+        ops.append(Op(len(ops), t, process, type_, f, value))
+
+    for i in range(n):
+        t += 0.0001
+        producer, p = f"producer-{i % PRODUCERS}", i % PARTITIONS
+        value = f"{producer}-{i}"
+        add(producer, OpType.INVOKE, "send", {"topic": "t", "value": value, "key": "k"})
+        add(producer, OpType.OK, "send", {"topic": "t", "value": value, "partition": p, "offset": offsets[p]})
+        log[p].append([p, offsets[p], value])
+        offsets[p] += 1
+    records = [r for part in log for r in part]
+    for i in range(0, len(records), 500):
+        t += 0.001
+        add("consumer-0-leader", OpType.OK, "poll", {"topic": "t", "reader": "leader", "records": records[i:i + 500]})
+    for p in range(PARTITIONS):
+        for i in range(0, len(log[p]), 20_000):
+            add("final-leader", OpType.OK, "read", {"topic": "t", "partition": p, "reader": "leader",
+                                                    "records": log[p][i:i + 20_000]})
+    return ops
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[250_000, 500_000, 1_000_000])
+    args = parser.parse_args()
+    print(f"{'sends':>10} {'ops':>10} {'checks (s)':>11} {'µs/send':>8} {'load jsonl (s)':>15}")
+    for n in args.sizes:
+        ops = synthetic_ops(n)
+        t0 = time.perf_counter()
+        results = run_checks(History(ops))
+        checks_s = time.perf_counter() - t0
+        bad = {name: r.count for name, r in results.items() if r.count or r.notes.get("error")}
+        assert not bad, f"a clean synthetic history must pass: {bad}"
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "history.jsonl"
+            with open(path, "w") as fh:
+                for op in ops:
+                    fh.write(op.to_json() + "\n")
+            t1 = time.perf_counter()
+            History.load(path)
+            load_s = time.perf_counter() - t1
+        print(f"{n:>10} {len(ops):>10} {checks_s:>11.2f} {checks_s / n * 1e6:>8.2f} {load_s:>15.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
