@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Callable, TypeVar
 
@@ -62,11 +63,40 @@ def partition_states(admin: AdminClient, topic: str, with_offsets: bool = True,
     return [states[k] for k in sorted(states)]
 
 
-def partition_state(admin: AdminClient, topic: str, partition: int, with_offsets: bool = True) -> PartitionState:
-    for s in partition_states(admin, topic, with_offsets):
+def partition_state(admin: AdminClient, topic: str, partition: int, with_offsets: bool = True,
+                    timeout_s: float = 5.0) -> PartitionState:
+    for s in partition_states(admin, topic, with_offsets, timeout_s):
         if s.partition == partition:
             return s
     raise KeyError(f"{topic}-{partition} does not exist")
+
+
+def agreed_state(cluster, topic: str, partition: int, with_offsets: bool = True,
+                 timeout_s: float = 3.0) -> PartitionState:
+    """The partition's state as most running brokers report it.
+
+    One broker's metadata may be stale (just resumed, or cut off and still claiming leadership), so a
+    fault aimed at "the leader" must not trust whichever broker happened to answer.
+    """
+    views: list[PartitionState] = []
+    for b in cluster.brokers:
+        try:
+            if b.status() == "running":
+                views.append(partition_state(cluster.admin_via(b.node_id), topic, partition, False))
+        except (KafkaException, KeyError):
+            continue
+    if not views:
+        return partition_state(cluster.admin, topic, partition, with_offsets)
+    votes = Counter((v.leader, v.isr) for v in views)
+    (leader, isr), _ = votes.most_common(1)[0]
+    state = next(v for v in views if (v.leader, v.isr) == (leader, isr))
+    if with_offsets and leader >= 0:
+        try:
+            full = partition_state(cluster.admin_via(leader), topic, partition, True, timeout_s)
+            return PartitionState(topic, partition, leader, state.replicas, isr, full.epoch, full.hwm)
+        except (KafkaException, KeyError):
+            pass
+    return state
 
 
 _LEADER_ID = re.compile(r"^LeaderId:\s+(-?\d+)", re.MULTILINE)

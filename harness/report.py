@@ -19,23 +19,27 @@ def _run_info(history: History) -> dict[str, Any]:
 
 
 def leader_changes(history: History) -> list[dict[str, Any]]:
-    """Leader changes seen by the sampler, per partition, with the leader epoch they came with."""
-    last: dict[tuple[str, int], dict] = {}
-    changes = []
+    """Leader changes seen by the sampler, per partition, with the leader epochs on either side.
+
+    A sample taken just as leadership moves may lack the epoch (the new leader had not answered yet);
+    the epoch is then taken from the last sample before, and the first sample after, that knew it.
+    """
+    series: dict[tuple[str, int], list[tuple[float, int, int | None]]] = {}
     for op in history.ops:
-        if op.f != "sample" or op.type is not OpType.OK:
-            continue
-        v = op.value
-        key = (v["topic"], v["partition"])
-        prev = last.get(key)
-        if v["leader"] < 0:
-            continue
-        if prev is not None and prev["leader"] != v["leader"]:
-            changes.append({"time": round(op.time, 2), "topic": key[0], "partition": key[1],
-                            "from": prev["leader"], "to": v["leader"], "epoch_from": prev.get("epoch"),
-                            "epoch_to": v.get("epoch")})
-        last[key] = v
-    return changes
+        if op.f == "sample" and op.type is OpType.OK and op.value["leader"] >= 0:
+            v = op.value
+            series.setdefault((v["topic"], v["partition"]), []).append((op.time, v["leader"], v.get("epoch")))
+    changes = []
+    for (topic, partition), samples in series.items():
+        for i in range(1, len(samples)):
+            (_, prev_leader, _), (t, leader, _) = samples[i - 1], samples[i]
+            if leader == prev_leader:
+                continue
+            before = next((e for _, ld, e in reversed(samples[:i]) if ld == prev_leader and e is not None), None)
+            after = next((e for _, ld, e in samples[i:] if ld == leader and e is not None), None)
+            changes.append({"time": round(t, 2), "topic": topic, "partition": partition, "from": prev_leader,
+                            "to": leader, "epoch_from": before, "epoch_to": after})
+    return sorted(changes, key=lambda c: c["time"])
 
 
 def build_report(history: History) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -31,6 +32,8 @@ class FaultContext:
     nodes: list[int]
     rng: random.Random
     stopping: threading.Event = field(default_factory=threading.Event)
+    started: float = field(default_factory=time.monotonic)
+    """When the fault was asked for: effect times count from here, not from when watching began."""
     rules: dict[int, list[Rule]] = field(default_factory=dict)
     cut_off: set[int] = field(default_factory=set)
     """Nodes the fault separates from the rest of the cluster (their leadership should move)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -19,7 +20,7 @@ from harness.history import HistoryWriter
 from harness.nemesis import netfilter
 from harness.nemesis.actions import ACTIONS, FaultContext, FaultUnsupported
 from harness.nemesis.effects import Effect, heal_effect, start_effect
-from harness.observe import PartitionState, active_controller, partition_state
+from harness.observe import PartitionState, active_controller, agreed_state
 from harness.scenario import FaultSpec, Role, TargetSpec
 
 PROCESS = "nemesis"
@@ -76,12 +77,12 @@ class Nemesis:
         running = [b.node_id for b in self.cluster.brokers if b.status() == "running"]
         match target.role:
             case Role.LEADER:
-                leader = partition_state(self.cluster.admin, target.topic, target.partition, False).leader
+                leader = agreed_state(self.cluster, target.topic, target.partition, False).leader
                 if leader < 0:
                     raise FaultError(f"{target.describe()} has no leader right now")
                 return [leader]
             case Role.FOLLOWER:
-                s = partition_state(self.cluster.admin, target.topic, target.partition, False)
+                s = agreed_state(self.cluster, target.topic, target.partition, False)
                 followers = [r for r in s.replicas if r != s.leader and r in s.isr] or \
                             [r for r in s.replicas if r != s.leader]
                 if not followers:
@@ -130,6 +131,7 @@ class Nemesis:
             return
         base = {"id": fault.id, "kind": fault.spec.kind.value, "target": fault.target.describe()}
         self.history.invoke(PROCESS, "heal", base)
+        healed_at = time.monotonic()
         fault.healed = True
         try:
             ACTIONS[fault.spec.kind].heal(fault.ctx)
@@ -137,7 +139,7 @@ class Nemesis:
             self.history.info(PROCESS, "heal", base, error=f"{type(exc).__name__}: {exc}")
             return
         self.history.ok(PROCESS, "heal", {**base, "nodes": fault.nodes})
-        self._watch(fault, "heal", lambda: heal_effect(fault.ctx, fault.before, self.effect_timeout_s))
+        self._watch(fault, "heal", lambda: heal_effect(fault.ctx, fault.before, self.effect_timeout_s, healed_at))
 
     def _heal_quietly(self, fault: ActiveFault) -> None:
         try:
@@ -190,7 +192,7 @@ class Nemesis:
         topic, partition = (target.topic, target.partition) if target.role in (Role.LEADER, Role.FOLLOWER) \
             else (self.topic, 0)
         try:
-            return partition_state(self.cluster.admin, topic, partition)
+            return agreed_state(self.cluster, topic, partition)
         except Exception:
             return None
 

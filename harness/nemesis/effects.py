@@ -33,12 +33,18 @@ def _observer(ctx: FaultContext):
     return ctx.cluster.admin
 
 
+def _since(t0: float) -> float:
+    return time.monotonic() - t0
+
+
 def start_effect(ctx: FaultContext, before: PartitionState | None, timeout_s: float) -> Effect:
+    """Times count from when the fault was asked for (``ctx.started``)."""
     cut = ctx.cut_off
     if ctx.spec.target.role is Role.CONTROLLER and cut:
         old = ctx.nodes[0]
-        new, after = wait_for(lambda: (c if (c := active_controller(ctx.cluster, exclude=cut)) != old else None),
-                              timeout_s, 0.5)
+        new, _ = wait_for(lambda: (c if (c := active_controller(ctx.cluster, exclude=cut)) != old else None),
+                          timeout_s, 0.5)
+        after = _since(ctx.started)
         return Effect(f"active controller moved from {old} to {new} after {after:.1f} s" if new else None, after,
                       f"the active controller to move away from {old}")
     if ctx.spec.kind is FaultKind.LOSS:
@@ -55,7 +61,8 @@ def start_effect(ctx: FaultContext, before: PartitionState | None, timeout_s: fl
             s = partition_state(admin, before.topic, before.partition, with_offsets=False)
             return s if s.leader >= 0 and s.leader not in cut else None
 
-        s, after = wait_for(moved, timeout_s)
+        s, _ = wait_for(moved, timeout_s)
+        after = _since(ctx.started)
         if s is None:
             return Effect(None, after, f"the leader of {name} to move away from {before.leader}")
         epoch, _ = wait_for(lambda: partition_state(admin, before.topic, before.partition).epoch, 10.0)
@@ -67,7 +74,8 @@ def start_effect(ctx: FaultContext, before: PartitionState | None, timeout_s: fl
             s = partition_state(admin, before.topic, before.partition, with_offsets=False)
             return s if not dropped & set(s.isr) else None
 
-        s, after = wait_for(shrank, timeout_s)
+        s, _ = wait_for(shrank, timeout_s)
+        after = _since(ctx.started)
         return Effect(f"ISR of {name} shrank to {list(s.isr)} after {after:.1f} s" if s else None, after,
                       f"the ISR of {name} to drop {sorted(dropped)}")
 
@@ -75,13 +83,15 @@ def start_effect(ctx: FaultContext, before: PartitionState | None, timeout_s: fl
         s = partition_state(admin, before.topic, before.partition, with_offsets=False)
         return s if (s.leader, s.isr) != (before.leader, before.isr) else None
 
-    s, after = wait_for(changed, timeout_s)
+    s, _ = wait_for(changed, timeout_s)
+    after = _since(ctx.started)
     text = (f"{name} changed: leader {before.leader} -> {s.leader}, ISR {list(before.isr)} -> {list(s.isr)}, "
             f"after {after:.1f} s") if s else None
     return Effect(text, after, f"any change of leader or ISR of {name}")
 
 
-def heal_effect(ctx: FaultContext, before: PartitionState | None, timeout_s: float) -> Effect:
+def heal_effect(ctx: FaultContext, before: PartitionState | None, timeout_s: float, healed_at: float) -> Effect:
+    """Times count from when the heal was asked for (``healed_at``)."""
     if before is None:
         return Effect(None, 0.0, "a partition state to compare with")
     name = f"{before.topic}-{before.partition}"
@@ -91,6 +101,7 @@ def heal_effect(ctx: FaultContext, before: PartitionState | None, timeout_s: flo
         s = partition_state(admin, before.topic, before.partition, with_offsets=False)
         return s if s.full_isr else None
 
-    s, after = wait_for(full, timeout_s)
+    s, _ = wait_for(full, timeout_s)
+    after = _since(healed_at)
     return Effect(f"ISR of {name} back to {list(s.isr)} {after:.1f} s after heal" if s else None, after,
                   f"a full ISR of {name}")
