@@ -53,7 +53,7 @@ def _cmd_report(args) -> int:
     except ValueError as exc:
         raise HarnessError(str(exc)) from None
     report = build_report(history)
-    write_report(report, run_dir)
+    write_report(report, run_dir, history)
     _print_summary(report, run_dir)
     return EXIT_PASS if report["verdict"] == "pass" else EXIT_FAIL
 

@@ -160,8 +160,8 @@ class KafkaCluster:
 
     def stop(self) -> None:
         """Remove every container and the network. Idempotent; safe on a half-started cluster."""
-        self.__dict__.pop("admin", None)
-        self.__dict__.pop("_admins", None)
+        for name in ("admin", "_admins"):
+            self.__dict__.pop(name, None)
         for broker in self.brokers:
             try:
                 broker._docker().remove(force=True, v=True)
@@ -253,7 +253,11 @@ class KafkaCluster:
         return AdminClient({"bootstrap.servers": self.bootstrap_servers, "socket.timeout.ms": 10000, "log_level": 0})
 
     def admin_via(self, node_id: int) -> AdminClient:
-        """An admin client bootstrapped on one broker only (to see the cluster from its side)."""
+        """An admin client bootstrapped on one broker only, to see the cluster from its side.
+
+        Send it Metadata, or requests for partitions that broker leads: a request for another leader
+        opens a connection to that broker, and librdkafka may then send Metadata there instead.
+        """
         cache = self.__dict__.setdefault("_admins", {})
         if node_id not in cache:
             cache[node_id] = AdminClient({"bootstrap.servers": self.broker(node_id).bootstrap,

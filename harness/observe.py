@@ -71,32 +71,51 @@ def partition_state(admin: AdminClient, topic: str, partition: int, with_offsets
     raise KeyError(f"{topic}-{partition} does not exist")
 
 
-def agreed_state(cluster, topic: str, partition: int, with_offsets: bool = True,
-                 timeout_s: float = 3.0) -> PartitionState:
-    """The partition's state as most running brokers report it.
+def agreed_states(cluster, topic: str, with_offsets: bool = True, timeout_s: float = 3.0) -> list[PartitionState]:
+    """Every partition's state as most running brokers report it.
 
-    One broker's metadata may be stale (just resumed, or cut off and still claiming leadership), so a
-    fault aimed at "the leader" must not trust whichever broker happened to answer.
+    One broker's metadata may be stale (just resumed, or cut off and still claiming leadership), so
+    neither a fault aimed at "the leader" nor a sampler may trust whichever broker happened to answer.
+    Each broker is asked through its own admin client; the epoch and high watermark then come from the
+    agreed leader itself, through its own client.
     """
-    views: list[PartitionState] = []
+    views: list[list[PartitionState]] = []
     for b in cluster.brokers:
         try:
             if b.status() == "running":
-                views.append(partition_state(cluster.admin_via(b.node_id), topic, partition, False))
+                views.append(partition_states(cluster.admin_via(b.node_id), topic, False, timeout_s))
         except (KafkaException, KeyError):
             continue
     if not views:
-        return partition_state(cluster.admin, topic, partition, with_offsets)
-    votes = Counter((v.leader, v.isr) for v in views)
-    (leader, isr), _ = votes.most_common(1)[0]
-    state = next(v for v in views if (v.leader, v.isr) == (leader, isr))
-    if with_offsets and leader >= 0:
-        try:
-            full = partition_state(cluster.admin_via(leader), topic, partition, True, timeout_s)
-            return PartitionState(topic, partition, leader, state.replicas, isr, full.epoch, full.hwm)
-        except (KafkaException, KeyError):
-            pass
-    return state
+        raise KafkaException(f"no broker answered for {topic}")
+    agreed = []
+    for pid in sorted({s.partition for view in views for s in view}):
+        answers = [s for view in views for s in view if s.partition == pid]
+        (leader, isr), _ = Counter((s.leader, s.isr) for s in answers).most_common(1)[0]
+        agreed.append(next(s for s in answers if (s.leader, s.isr) == (leader, isr)))
+    if not with_offsets:
+        return agreed
+    out = []
+    for s in agreed:
+        epoch = hwm = None
+        if s.leader >= 0:
+            try:
+                tp = TopicPartition(topic, s.partition)
+                # Through the leader's own client: the request goes to that broker and no other.
+                res = cluster.admin_via(s.leader).list_offsets({tp: OffsetSpec.latest()},
+                                                               request_timeout=timeout_s)[tp].result()
+                epoch, hwm = res.leader_epoch, res.offset
+            except KafkaException:
+                pass
+        out.append(PartitionState(s.topic, s.partition, s.leader, s.replicas, s.isr, epoch, hwm))
+    return out
+
+
+def agreed_state(cluster, topic: str, partition: int, with_offsets: bool = True) -> PartitionState:
+    for s in agreed_states(cluster, topic, with_offsets):
+        if s.partition == partition:
+            return s
+    raise KeyError(f"{topic}-{partition} does not exist")
 
 
 _LEADER_ID = re.compile(r"^LeaderId:\s+(-?\d+)", re.MULTILINE)

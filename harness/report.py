@@ -90,14 +90,71 @@ def build_report(history: History) -> dict[str, Any]:
     }
 
 
-def write_report(report: dict[str, Any], run_dir: Path | str) -> tuple[Path, Path]:
+def write_report(report: dict[str, Any], run_dir: Path | str, history: History | None = None) -> list[Path]:
+    """report.json and report.md; with the history, also plots/*.png and a self-contained report.html."""
+    from harness.plots import draw_all
+
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
+    plots = draw_all(history, run_dir / "plots") if history is not None else {}
+    report["plots"] = {name: str(p.relative_to(run_dir)) for name, p in plots.items()}
     json_path = run_dir / "report.json"
     json_path.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
     md_path = run_dir / "report.md"
     md_path.write_text(render_markdown(report), encoding="utf-8")
-    return json_path, md_path
+    html_path = run_dir / "report.html"
+    html_path.write_text(render_html(report, run_dir), encoding="utf-8")
+    return [json_path, md_path, html_path, *plots.values()]
+
+
+def render_html(r: dict[str, Any], run_dir: Path) -> str:
+    """One file with everything, plots embedded, so it can be mailed or attached to a CI run."""
+    import base64
+    import html
+
+    from harness.checks.result import Verdict
+
+    e = html.escape
+    colour = {"pass": "#2a9d8f", "fail": "#e76f51", "unknown": "#e9c46a", "finding": "#f4a261",
+              "skipped": "#adb5bd"}
+    c = r["counts"]
+    rows = "".join(
+        f"<tr><td>{e(name)}</td><td style='background:{colour.get(ch['verdict'], '#fff')}'>{e(ch['verdict'])}</td>"
+        f"<td>{ch['count']}</td><td>{'yes' if ch['must_be_zero'] else 'no'}</td>"
+        f"<td><code>{e(json.dumps(ch['examples'][:3], default=str))[:600]}</code></td>"
+        f"<td><code>{e(json.dumps(ch['notes'], default=str))[:600]}</code></td></tr>"
+        for name, ch in r["checks"].items())
+    faults = "".join(
+        f"<li><b>{e(str(f['kind']))}</b> {e(str(f['target']))} → nodes {e(str(f['nodes']))}, "
+        f"{f['start']} s to {f['end']} s<ul>"
+        + "".join(f"<li>{e(str(x['phase']))}: {e(str(x['observed'] if x['seen'] else 'not observed'))}</li>"
+                  for x in f["effects"])
+        + "".join(f"<li>error: {e(err)}</li>" for err in f.get("errors", [])) + "</ul></li>"
+        for f in r["faults"]) or "<li>none</li>"
+    images = ""
+    for name, rel in r.get("plots", {}).items():
+        data = base64.b64encode((run_dir / rel).read_bytes()).decode()
+        images += f"<h3>{e(name)}</h3><img alt='{e(name)}' src='data:image/png;base64,{data}' style='max-width:100%'>"
+    verdict = r["verdict"]
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>{e(str(r['scenario']))}: {e(verdict)}</title>
+<style>body{{font-family:sans-serif;max-width:1200px;margin:2em auto;color:#222}}
+table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;vertical-align:top;font-size:13px}}
+code{{font-size:11px;word-break:break-all}}</style></head><body>
+<h1>Durability report: {e(str(r['scenario']))}</h1>
+<p style="font-size:1.4em">Verdict: <b style="color:{colour.get(verdict, '#222')}">{e(verdict.upper())}</b>
+{('&nbsp; findings: ' + e(', '.join(r['findings']))) if r.get('findings') else ''}</p>
+<p>run <code>{e(str(r['run_id']))}</code> · started {e(str(r['started_at']))} · {r['duration_s']} s ·
+image <code>{e(str(r['image']))}</code></p><p>{e(r.get('description') or '')}</p>
+<h2>Operations</h2><table><tr><th>sent</th><th>acknowledged</th><th>failed</th><th>indeterminate</th>
+<th>unanswered</th><th>read back</th></tr><tr><td>{c['sent']}</td><td>{c['acknowledged']}</td><td>{c['failed']}</td>
+<td>{c['indeterminate']}</td><td>{c['unanswered']}</td><td>{c['read']}</td></tr></table>
+<h2>Checks</h2><table><tr><th>check</th><th>verdict</th><th>count</th><th>must be zero</th><th>examples</th>
+<th>notes</th></tr>{rows}</table>
+<h2>Faults</h2><ul>{faults}</ul>
+<h2>Plots</h2>{images or '<p>No plots (the history has no sends or samples).</p>'}
+<p style="color:#888">Verdicts: {', '.join(v.value for v in Verdict)}. Re-render offline with
+<code>kafka-chaos report {e(str(run_dir))}</code>.</p></body></html>
+"""
 
 
 def render_markdown(r: dict[str, Any]) -> str:
@@ -148,4 +205,6 @@ def render_markdown(r: dict[str, Any]) -> str:
                      f"(epoch {ch['epoch_from']} → {ch['epoch_to']})")
     if r["incomplete_reads"]:
         lines += ["", "## Incomplete final reads", ""] + [f"- {e}" for e in r["incomplete_reads"]]
+    if r.get("plots"):
+        lines += ["", "## Plots", ""] + [f"![{name}]({rel})" for name, rel in r["plots"].items()]
     return "\n".join(lines) + "\n"

@@ -79,8 +79,9 @@ def run_scenario(scenario: Scenario, out_dir: Path | str = "reports", log=print)
                                                         for b in cluster.brokers]})
             create_topic(cluster, scenario.topic)
             _run_workload(scenario, cluster, history, log)
-    report = build_report(History.load(run_dir / "history.jsonl"))
-    write_report(report, run_dir)
+    history = History.load(run_dir / "history.jsonl")
+    report = build_report(history)
+    write_report(report, run_dir, history)
     return RunResult(run_dir, report)
 
 
@@ -102,7 +103,7 @@ def _run_workload(scenario: Scenario, cluster: KafkaCluster, history: HistoryWri
     stop = threading.Event()
     threads = [threading.Thread(target=p.run, args=(stop,), name=p.name, daemon=True) for p in producers]
     readers = [threading.Thread(target=c.run, args=(stop,), name=c.name, daemon=True) for c in consumers]
-    with Sampler(cluster.admin, topic, history), Nemesis(cluster, history, topic, seed=scenario.seed) as nemesis:
+    with Sampler(cluster, topic, history), Nemesis(cluster, history, topic, seed=scenario.seed) as nemesis:
         faults = scenario.all_faults()
         history.ok(PROCESS, "schedule", {"faults": [f.model_dump(mode="json") for f in faults]})
         schedule = Schedule(nemesis, faults, end_s=w.duration_s, log=log).start()

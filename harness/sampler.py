@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import threading
 
-from confluent_kafka.admin import AdminClient
-
 from harness.history import HistoryWriter
-from harness.observe import partition_states
+from harness.observe import agreed_states
 
 PROCESS = "sampler"
 
 
 class Sampler:
-    def __init__(self, admin: AdminClient, topic: str, history: HistoryWriter, interval_s: float = 1.0):
-        self.admin, self.topic, self.history, self.interval_s = admin, topic, history, interval_s
+    """Records the partitions' state as most brokers report it (a cut-off broker's stale view is outvoted)."""
+
+    def __init__(self, cluster, topic: str, history: HistoryWriter, interval_s: float = 1.0):
+        self.cluster, self.topic, self.history, self.interval_s = cluster, topic, history, interval_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sampler", daemon=True)
 
@@ -28,7 +28,7 @@ class Sampler:
 
     def sample_once(self) -> None:
         try:
-            states = partition_states(self.admin, self.topic, timeout_s=min(2.0, self.interval_s * 2))
+            states = agreed_states(self.cluster, self.topic, timeout_s=min(2.0, self.interval_s * 2))
         except Exception as exc:  # the cluster under a fault may not answer; that is worth recording too
             self.history.info(PROCESS, "sample", {"topic": self.topic}, error=f"{type(exc).__name__}: {exc}")
             return

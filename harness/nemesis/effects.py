@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from harness.nemesis import netfilter
 from harness.nemesis.actions import FaultContext
-from harness.observe import PartitionState, active_controller, partition_state, wait_for
+from harness.observe import PartitionState, active_controller, agreed_state, partition_state, wait_for
 from harness.scenario import FaultKind, Role
 
 LOSS_WINDOW_S = 3.0
@@ -65,7 +65,8 @@ def start_effect(ctx: FaultContext, before: PartitionState | None, timeout_s: fl
         after = _since(ctx.started)
         if s is None:
             return Effect(None, after, f"the leader of {name} to move away from {before.leader}")
-        epoch, _ = wait_for(lambda: partition_state(admin, before.topic, before.partition).epoch, 10.0)
+        epoch, _ = wait_for(lambda: partition_state(ctx.cluster.admin_via(s.leader), before.topic,
+                                                    before.partition).epoch, 10.0)
         return Effect(f"leader of {name} moved from {before.leader} to {s.leader}, leader epoch {before.epoch} -> "
                       f"{epoch}, after {after:.1f} s", after, "")
     dropped = cut & set(before.replicas)
@@ -95,10 +96,9 @@ def heal_effect(ctx: FaultContext, before: PartitionState | None, timeout_s: flo
     if before is None:
         return Effect(None, 0.0, "a partition state to compare with")
     name = f"{before.topic}-{before.partition}"
-    admin = ctx.cluster.admin
 
     def full():
-        s = partition_state(admin, before.topic, before.partition, with_offsets=False)
+        s = agreed_state(ctx.cluster, before.topic, before.partition, with_offsets=False)
         return s if s.full_isr else None
 
     s, _ = wait_for(full, timeout_s)
