@@ -1,27 +1,33 @@
-"""Shared fixtures. Tests marked ``cluster`` run against real brokers in Docker (no mock of Kafka)."""
+"""The suite uses the harness's own pytest plugin (harness.pytest_plugin): its fixtures, with
+short broker timeouts so faults show their effect within seconds. Tests marked ``cluster`` run
+against real brokers in Docker (no mock of Kafka)."""
 
 from __future__ import annotations
 
 import pytest
 
-from harness.cluster import ClusterConfig, KafkaCluster
-from harness.image import ImageSpec, ensure_image
+from harness.cluster import ClusterConfig
+
+pytest_plugins = ["pytester"]
 
 FAST_SETTINGS = {
     "replica.lag.time.max.ms": "5000",
     "broker.session.timeout.ms": "6000",
     "broker.heartbeat.interval.ms": "1000",
 }
-"""Short timeouts so faults show their effect within seconds."""
 
 
 @pytest.fixture(scope="session")
-def broker_image() -> str:
-    return ensure_image(ImageSpec())
+def kafka_cluster_config(kafka_image):
+    return ClusterConfig(image=kafka_image, broker_settings=FAST_SETTINGS)
 
 
 @pytest.fixture(scope="session")
-def cluster(broker_image):
+def broker_image(kafka_image) -> str:
+    return kafka_image
+
+
+@pytest.fixture(scope="session")
+def cluster(kafka_cluster):
     """One 3-broker cluster shared by the tests that leave it as they found it."""
-    with KafkaCluster(ClusterConfig(image=broker_image, broker_settings=FAST_SETTINGS)) as c:
-        yield c
+    return kafka_cluster

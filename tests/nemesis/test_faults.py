@@ -50,9 +50,14 @@ def state(cluster, topic, via=None, offsets=True):
     return partition_state(admin, topic, 0, with_offsets=offsets)
 
 
+def recorded_ops(nemesis: Nemesis):
+    nemesis.history.flush()  # the writer buffers; read what it has taken so far
+    return History.load(nemesis.history.path).ops
+
+
 def recorded_effects(nemesis: Nemesis, fault_id: str) -> dict[str, str | None]:
     nemesis.stop_watching()
-    ops = History.load(nemesis.history.path).ops
+    ops = recorded_ops(nemesis)
     return {op.value["phase"]: op.value["observed"] for op in ops if op.f == "effect" and op.value["id"] == fault_id}
 
 
@@ -107,7 +112,7 @@ def test_bounce_restarts_the_broker_each_time(cluster, topic, nemesis):
     broker._docker().reload()
     assert broker._docker().attrs["State"]["StartedAt"] != started_before
     assert broker.status() == "running"
-    ops = History.load(nemesis.history.path).ops
+    ops = recorded_ops(nemesis)
     assert any(op.f == "fault" and op.type is OpType.OK and "2 time(s)" in op.value["detail"] for op in ops)
     nemesis.heal(f)
 
@@ -215,7 +220,7 @@ def test_latency_reports_itself_unsupported_without_netem(cluster, topic, nemesi
         pytest.skip("this kernel has netem: latency is supported here")
     with pytest.raises(FaultError, match="tc netem"):
         nemesis.inject(fault("latency", "leader", delay_ms=100))
-    (op,) = [op for op in History.load(nemesis.history.path).ops if op.f == "fault" and op.type is OpType.FAIL]
+    (op,) = [op for op in recorded_ops(nemesis) if op.f == "fault" and op.type is OpType.FAIL]
     assert op.value["unsupported"] is True
 
 
@@ -230,9 +235,10 @@ def test_killing_the_active_controller_elects_another(cluster, topic, nemesis):
 
 
 def test_heal_all_leaves_no_rule_no_paused_and_no_stopped_broker(cluster, topic, nemesis):
-    nemesis.inject(fault("isolate", "follower"))
-    nemesis.inject(fault("pause", "leader"))
-    nemesis.inject(fault("loss", {"role": "node", "node": 1}, probability=0.2))
+    isolated = nemesis.inject(fault("isolate", "follower")).nodes
+    paused = nemesis.inject(fault("pause", "leader")).nodes
+    (free,) = [b.node_id for b in cluster.brokers if b.node_id not in isolated + paused]
+    nemesis.inject(fault("loss", {"role": "node", "node": free}, probability=0.2))
     assert nemesis.heal_all() == []
     for b in cluster.brokers:
         assert b.status() == "running" and netfilter.rules(b) == []
