@@ -40,6 +40,25 @@ def _print_summary(report: dict, run_dir: Path) -> None:
     print(f"report: {run_dir / 'report.md'}")
 
 
+def _cmd_compare(args) -> int:
+    from harness.compare import matrix, run_comparison
+    from harness.scenario import load_scenario, parse_scenario
+
+    scenario = load_scenario(args.scenario)
+    if args.duration:
+        data = scenario.model_dump(mode="json")
+        data["workload"]["duration_s"] = args.duration
+        scenario = parse_scenario(data, f"{args.scenario} with --duration {args.duration}")
+    cells = matrix(acks=args.acks, min_isr=args.min_isr, unclean=[u == "true" for u in args.unclean],
+                   idempotence=[i == "true" for i in args.idempotence])
+    if not cells:
+        raise HarnessError("the matrix is empty (idempotence=true needs acks=all)")
+    command = "kafka-chaos compare " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "kafka-chaos compare"
+    out = run_comparison(scenario, cells, args.repeats, args.out, command)
+    print(f"comparison: {out / 'comparison.md'}")
+    return EXIT_PASS
+
+
 def _cmd_report(args) -> int:
     from harness.history import History
     from harness.report import build_report, write_report
@@ -97,6 +116,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", nargs="+", help="scenario file(s) (TOML)")
     p.add_argument("--out", default="reports", help="directory for run outputs (default: reports)")
     p.set_defaults(func=_cmd_run)
+    p = sub.add_parser("compare", help="run one scenario across a matrix of settings and compare the outcomes")
+    p.add_argument("scenario")
+    p.add_argument("--acks", nargs="+", choices=["0", "1", "all"], default=["0", "1", "all"])
+    p.add_argument("--min-isr", nargs="+", type=int, default=[1, 2])
+    p.add_argument("--unclean", nargs="+", choices=["false", "true"], default=["false", "true"])
+    p.add_argument("--idempotence", nargs="+", choices=["false", "true"], default=["false", "true"],
+                   help="applies to acks=all cells only")
+    p.add_argument("--repeats", type=int, default=1, help="runs per cell, with seeds seed, seed+1, ...")
+    p.add_argument("--duration", type=float, help="override the scenario's workload duration (s)")
+    p.add_argument("--out", default="reports")
+    p.set_defaults(func=_cmd_compare)
     p = sub.add_parser("report", help="re-check and re-render a saved run from its history (no cluster)")
     p.add_argument("run_dir")
     p.set_defaults(func=_cmd_report)

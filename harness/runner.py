@@ -6,6 +6,7 @@ reading the saved history back, exactly as ``kafka-chaos report`` would offline.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import threading
 import time
@@ -66,15 +67,20 @@ def create_topic(cluster: KafkaCluster, topic: TopicSpec, timeout_s: float = 60.
         raise ClusterError(f"topic {topic.name} has no full ISR after {timeout_s:.0f} s")
 
 
-def run_scenario(scenario: Scenario, out_dir: Path | str = "reports", log=print) -> RunResult:
+def run_scenario(scenario: Scenario, out_dir: Path | str = "reports", log=print,
+                 cluster: KafkaCluster | None = None, run_name: str | None = None) -> RunResult:
+    """Run one scenario. With ``cluster``, run on that running cluster (its topic must be new there)."""
     run_id = new_run_id()
-    run_dir = Path(out_dir) / f"{scenario.name}-{run_id}"
-    image = scenario.cluster.image or ensure_image(ImageSpec(scenario.cluster.kafka_version), log=log)
+    run_dir = Path(out_dir) / (run_name or f"{scenario.name}-{run_id}")
+    image = cluster.config.image if cluster else \
+        scenario.cluster.image or ensure_image(ImageSpec(scenario.cluster.kafka_version), log=log)
     log(f"run {run_id}: scenario {scenario.name}, output in {run_dir}")
     with HistoryWriter(run_dir / "history.jsonl") as history:
         history.ok(PROCESS, "run", {"run_id": run_id, "scenario": scenario.model_dump(mode="json"),
                                     "image": image, "started_at": _dt.datetime.now().isoformat(timespec="seconds")})
-        with KafkaCluster(cluster_config(scenario, image), run_id=run_id, log=log) as cluster:
+        with contextlib.ExitStack() as stack:
+            if cluster is None:
+                cluster = stack.enter_context(KafkaCluster(cluster_config(scenario, image), run_id=run_id, log=log))
             history.ok(PROCESS, "cluster", {"brokers": [{"node": b.node_id, "rack": b.rack, "bootstrap": b.bootstrap}
                                                         for b in cluster.brokers]})
             create_topic(cluster, scenario.topic)
