@@ -16,7 +16,7 @@ from confluent_kafka.admin import NewTopic
 from harness.errors import FaultError
 from harness.history import History, HistoryWriter, OpType
 from harness.nemesis import Nemesis, netfilter
-from harness.observe import active_controller, all_in_sync, partition_state, wait_for
+from harness.observe import active_controller, agreed_state, all_in_sync, partition_state, wait_for
 from harness.scenario import FaultSpec
 
 pytestmark = pytest.mark.cluster
@@ -46,8 +46,10 @@ def fault(kind, target, **kw) -> FaultSpec:
 
 
 def state(cluster, topic, via=None, offsets=True):
-    admin = cluster.admin_via(via) if via else cluster.admin
-    return partition_state(admin, topic, 0, with_offsets=offsets)
+    """Through one broker (``via``), or as most brokers see it: a cut-off broker's own view is stale."""
+    if via is None:
+        return agreed_state(cluster, topic, 0, with_offsets=offsets)
+    return partition_state(cluster.admin_via(via), topic, 0, with_offsets=offsets)
 
 
 def recorded_ops(nemesis: Nemesis):
