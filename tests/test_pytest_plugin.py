@@ -62,5 +62,5 @@ def test_users_own_test_with_the_fixtures_runs_against_a_real_cluster(pytester, 
             assert producer.stats.ok > 100
             assert_no_lost_writes(chaos_history)
     ''')
-    result = pytester.runpytest("-p", "no:cacheprovider", f"--kafka-image={kafka_image}")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--kafka-image={kafka_image}")
     result.assert_outcomes(passed=1)
