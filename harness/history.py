@@ -22,7 +22,9 @@ Conventions (the ``f`` of an op, and what its ``value`` holds):
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import gc
 import json
 import threading
 import time
@@ -31,6 +33,18 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import pandas as pd
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """Building tables creates millions of small objects; each cyclic GC pass would rescan every op."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class OpType(str, enum.Enum):
@@ -146,7 +160,8 @@ class History:
 
     def _table(self, key: tuple, build) -> pd.DataFrame:
         if key not in self._tables:
-            self._tables[key] = build()
+            with gc_paused():
+                self._tables[key] = build()
         return self._tables[key]
 
     @classmethod

@@ -17,7 +17,7 @@ from harness.checks.reordering import reordering
 from harness.checks.uncommitted_reads import uncommitted_reads
 from harness.checks.unseen import unseen
 from harness.checks.result import CheckResult, Verdict
-from harness.history import History
+from harness.history import History, gc_paused
 
 Check = Callable[[History], CheckResult]
 
@@ -39,11 +39,13 @@ lost) are reported as findings."""
 
 def run_checks(history: History, names: list[str] | None = None) -> dict[str, CheckResult]:
     results: dict[str, CheckResult] = {}
-    for name in names or list(CHECKS):
-        try:
-            results[name] = CHECKS[name](history)
-        except Exception as exc:  # a broken check must not hide the others' results
-            results[name] = CheckResult(name, 0, decided=False, notes={"error": f"{type(exc).__name__}: {exc}"})
+    with gc_paused():
+        for name in names or list(CHECKS):
+            try:
+                results[name] = CHECKS[name](history)
+            except Exception as exc:  # a broken check must not hide the others' results
+                results[name] = CheckResult(name, 0, decided=False,
+                                            notes={"error": f"{type(exc).__name__}: {exc}"})
     return results
 
 

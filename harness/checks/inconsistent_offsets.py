@@ -7,6 +7,7 @@ for example an old leader's suffix that a new leader truncated and overwrote.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from harness.checks.result import CheckResult
 from harness.history import History
@@ -16,12 +17,18 @@ def inconsistent_offsets(history: History) -> CheckResult:
     reads = history.reads()
     if reads.empty:
         return CheckResult("inconsistent_offsets", 0, skipped="nothing was read")
-    distinct = reads.drop_duplicates(["topic", "partition", "offset", "value"])
-    counts = distinct.groupby(["topic", "partition", "offset"]).size()
-    bad = counts[counts > 1]
+    # Integer codes for the values: an offset is consistent when its smallest and largest code agree.
+    codes, _ = pd.factorize(reads["value"])
+    topics, _ = pd.factorize(reads["topic"])
+    frame = pd.DataFrame({"topic": topics, "partition": reads["partition"].to_numpy(dtype="int64"),
+                          "offset": reads["offset"].to_numpy(dtype="int64"), "code": codes})
+    span = frame.groupby(["topic", "partition", "offset"], sort=False)["code"].agg(["min", "max"])
+    bad_idx = span.index[span["min"] != span["max"]]
+    topic_names = pd.unique(reads["topic"])
+    bad = [(topic_names[t], p, o) for t, p, o in bad_idx]
     examples = []
     if len(bad):
-        keys = set(bad.index[:5])
+        keys = set(bad[:5])
         rows = reads[np.array([k in keys for k in zip(reads["topic"], reads["partition"], reads["offset"])],
                               dtype=bool)]
         for (topic, partition, offset), grp in rows.groupby(["topic", "partition", "offset"], sort=True):
@@ -29,4 +36,4 @@ def inconsistent_offsets(history: History) -> CheckResult:
             examples.append({"topic": topic, "partition": int(partition), "offset": int(offset),
                              "values": {str(v): sorted(set(g["process"])) for v, g in seen.groupby("value")}})
     return CheckResult("inconsistent_offsets", int(len(bad)), examples,
-                       notes={"offsets_read": int(len(counts))})
+                       notes={"offsets_read": int(len(span))})
