@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+import orjson
 import pandas as pd
 
 
@@ -70,11 +71,11 @@ class Op:
                              "type": self.type.value, "f": self.f, "value": self.value}
         if self.error is not None:
             d["error"] = self.error
-        return json.dumps(d, separators=(",", ":"))
+        return orjson.dumps(d).decode()
 
     @classmethod
     def from_json(cls, line: str) -> Op:
-        d = json.loads(line)
+        d = orjson.loads(line)
         return cls(d["index"], d["time"], d["process"], OpType(d["type"]), d["f"], d.get("value"), d.get("error"))
 
 
@@ -140,7 +141,7 @@ def read_ops(path: Path | str) -> Iterator[Op]:
             if line.strip():
                 try:
                     yield Op.from_json(line)
-                except (ValueError, KeyError) as exc:
+                except (ValueError, KeyError, orjson.JSONDecodeError) as exc:
                     # A run killed mid-write leaves at most one torn last line; anything else is corruption.
                     raise ValueError(f"{path}:{n}: not a history op ({exc})") from None
 

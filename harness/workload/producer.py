@@ -69,29 +69,29 @@ class RecordingProducer:
         key = f"k{seq % KEYS}"
         self.history.invoke(self.name, "send", {"topic": self.topic, "value": value, "key": key})
         self.stats.invoked += 1
-
-        def on_delivery(err: KafkaError | None, msg) -> None:
-            if err is None:
-                self.stats.ok += 1
-                self.history.ok(self.name, "send", {"topic": self.topic, "value": value,
-                                                    "partition": msg.partition(), "offset": msg.offset()})
-            else:
-                outcome = classify(err)
-                setattr(self.stats, outcome, getattr(self.stats, outcome) + 1)
-                self.history.append(self.name, _TYPES[outcome], "send", {"topic": self.topic, "value": value},
-                                    error=err.name())
-
         while True:
             try:
-                producer.produce(self.topic, value=value.encode(), key=key.encode(), on_delivery=on_delivery)
+                producer.produce(self.topic, value=value.encode(), key=key.encode(), on_delivery=self._on_delivery)
                 return
             except BufferError:  # local queue full: serve callbacks, then try again
                 producer.poll(0.1)
             except KafkaException as exc:
-                err = exc.args[0]
                 self.stats.fail += 1
-                self.history.fail(self.name, "send", {"topic": self.topic, "value": value}, error=err.name())
+                self.history.fail(self.name, "send", {"topic": self.topic, "value": value},
+                                  error=exc.args[0].name())
                 return
+
+    def _on_delivery(self, err: KafkaError | None, msg) -> None:
+        value = msg.value().decode()
+        if err is None:
+            self.stats.ok += 1
+            self.history.ok(self.name, "send", {"topic": self.topic, "value": value, "partition": msg.partition(),
+                                                "offset": msg.offset()})
+            return
+        outcome = classify(err)
+        setattr(self.stats, outcome, getattr(self.stats, outcome) + 1)
+        self.history.append(self.name, _TYPES[outcome], "send", {"topic": self.topic, "value": value},
+                            error=err.name())
 
 
 _TYPES = {"fail": OpType.FAIL, "info": OpType.INFO}
