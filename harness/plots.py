@@ -34,6 +34,14 @@ def _shade_faults(ax, faults: list[dict], label: bool) -> None:
                     fontsize=7, va="top", ha="left", color="#9b2226", clip_on=True)
 
 
+def _finish(fig, bottom_ax, title: str, path: Path) -> Path:
+    bottom_ax.set_xlabel("seconds since the run started")
+    fig.suptitle(title, fontsize=11)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def timeline(history: History, path: Path) -> Path | None:
     sends = history.sends()
     if sends.empty:
@@ -62,12 +70,8 @@ def timeline(history: History, path: Path) -> Path | None:
         ax2.set_yscale("log")
         ax2.legend(loc="upper right", fontsize=8)
     ax2.set_ylabel("ack latency (ms)")
-    ax2.set_xlabel("seconds since the run started")
     _shade_faults(ax2, faults, label=False)
-    fig.suptitle("Workload: throughput and latency, faults shaded", fontsize=11)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _finish(fig, ax2, "Workload: throughput and latency, faults shaded", path)
 
 
 def partitions(history: History, path: Path) -> Path | None:
@@ -89,11 +93,7 @@ def partitions(history: History, path: Path) -> Path | None:
         _shade_faults(ax, faults, label=ax is axes[0])
     axes[0].legend(loc="upper right", fontsize=8, ncol=4)
     axes[0].yaxis.get_major_locator().set_params(integer=True)
-    axes[-1].set_xlabel("seconds since the run started")
-    fig.suptitle("Partition state as sampled (a gap: no leader answered)", fontsize=11)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _finish(fig, axes[-1], "Partition state as most brokers report it (a gap: no leader)", path)
 
 
 def follower_reads(history: History, path: Path) -> Path | None:
@@ -120,11 +120,7 @@ def follower_reads(history: History, path: Path) -> Path | None:
         ax.set_yticks(sorted(racks) or sorted(set(grp["broker"].dropna())))
         ax.legend(loc="upper right", fontsize=7, ncol=4)
         _shade_faults(ax, faults, label=False)
-    axes[-1, 0].set_xlabel("seconds since the run started")
-    fig.suptitle("Follower readers: which broker served each partition", fontsize=11)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _finish(fig, axes[-1, 0], "Follower readers: which broker served each partition", path)
 
 
 PLOTS = {"timeline": timeline, "partitions": partitions, "follower_reads": follower_reads}
