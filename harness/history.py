@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import enum
 import gc
-import json
 import threading
 import time
 from dataclasses import dataclass

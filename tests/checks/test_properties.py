@@ -44,7 +44,7 @@ def build(partitions, sends, drop=(), dup=None, swap=None, truncate_after_poll=N
         else:
             c.send(producer, value, outcome=outcome, error="x")
     if truncate_after_poll is not None:
-        p, (_, off, value) = truncate_after_poll, log[truncate_after_poll][-1]
+        p = truncate_after_poll
         c.poll("c1", [r for q in range(partitions) for r in log[q]])
         log[p] = log[p][:-1]
     else:
