@@ -9,11 +9,13 @@ import argparse
 import statistics
 import time
 
+from harness.engine import unwind_on_sigterm
 from harness.cluster import ClusterConfig, KafkaCluster
 from harness.image import ImageSpec, ensure_image
 
 
 def main() -> None:
+    unwind_on_sigterm()  # a terminated benchmark still removes its cluster
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--brokers", type=int, default=3)

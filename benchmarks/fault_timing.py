@@ -18,6 +18,7 @@ from pathlib import Path
 
 from confluent_kafka.admin import NewTopic
 
+from harness.engine import unwind_on_sigterm
 from harness.cluster import ClusterConfig, KafkaCluster
 from harness.history import History, HistoryWriter
 from harness.image import ImageSpec, ensure_image
@@ -73,6 +74,7 @@ KINDS_ALL = [("kill", "leader"), ("stop", "leader"), ("pause", "follower"), ("is
 
 
 def main() -> None:
+    unwind_on_sigterm()  # a terminated benchmark still removes its cluster
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--kinds", nargs="+", help="only these kinds")

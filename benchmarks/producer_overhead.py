@@ -19,6 +19,7 @@ from pathlib import Path
 from confluent_kafka import Producer
 from confluent_kafka.admin import NewTopic
 
+from harness.engine import unwind_on_sigterm
 from harness.cluster import ClusterConfig, KafkaCluster
 from harness.history import HistoryWriter
 from harness.image import ImageSpec, ensure_image
@@ -64,6 +65,7 @@ def recording(bootstrap: str, topic: str, n: int, tmp: Path) -> float:
 
 
 def main() -> None:
+    unwind_on_sigterm()  # a terminated benchmark still removes its cluster
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=3)

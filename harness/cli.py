@@ -7,10 +7,10 @@ problem, with a one-line reason; 130 interrupted (after cleaning up).
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from pathlib import Path
 
+from harness.engine import unwind_on_sigterm
 from harness.errors import HarnessError
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
@@ -143,13 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _terminate(signum, frame):
-    raise KeyboardInterrupt  # unwinds through every context manager: faults heal, containers go
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)
+    unwind_on_sigterm()
     try:
         return args.func(args)
     except HarnessError as exc:

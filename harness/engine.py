@@ -28,3 +28,14 @@ def docker_client() -> docker.DockerClient:
             f"no Docker engine answers at {host} ({type(exc).__name__}); run scripts/setup.sh to start one"
         ) from None
     return client
+
+
+def unwind_on_sigterm() -> None:
+    """Turn SIGTERM into KeyboardInterrupt, so a terminated run unwinds through its context managers:
+    faults heal and containers are removed, as on Ctrl-C. (Python's default SIGTERM skips all that.)"""
+    import signal
+
+    def _raise(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _raise)
