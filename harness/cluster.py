@@ -160,7 +160,7 @@ class KafkaCluster:
 
     def stop(self) -> None:
         """Remove every container and the network. Idempotent; safe on a half-started cluster."""
-        for name in ("admin", "_admins"):
+        for name in ("admin", "_admins", "_offset_admins"):
             self.__dict__.pop(name, None)
         for broker in self.brokers:
             try:
@@ -253,12 +253,20 @@ class KafkaCluster:
         return AdminClient({"bootstrap.servers": self.bootstrap_servers, "socket.timeout.ms": 10000, "log_level": 0})
 
     def admin_via(self, node_id: int) -> AdminClient:
-        """An admin client bootstrapped on one broker only, to see the cluster from its side.
+        """An admin client bootstrapped on one broker, for Metadata only: to see the cluster from its side.
 
-        Send it Metadata, or requests for partitions that broker leads: a request for another leader
-        opens a connection to that broker, and librdkafka may then send Metadata there instead.
+        librdkafka sends Metadata to any broker it holds a connection to, so this client must never
+        send a request that goes elsewhere (ListOffsets goes to the partition leader): use
+        ``offsets_via`` for that.
         """
-        cache = self.__dict__.setdefault("_admins", {})
+        return self._client("_admins", node_id)
+
+    def offsets_via(self, node_id: int) -> AdminClient:
+        """An admin client bootstrapped on one broker, for ListOffsets to the leader it names."""
+        return self._client("_offset_admins", node_id)
+
+    def _client(self, cache_name: str, node_id: int) -> AdminClient:
+        cache = self.__dict__.setdefault(cache_name, {})
         if node_id not in cache:
             cache[node_id] = AdminClient({"bootstrap.servers": self.broker(node_id).bootstrap,
                                           "socket.timeout.ms": 10000, "log_level": 0})

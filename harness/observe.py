@@ -76,8 +76,8 @@ def agreed_states(cluster, topic: str, with_offsets: bool = True, timeout_s: flo
 
     One broker's metadata may be stale (just resumed, or cut off and still claiming leadership), so
     neither a fault aimed at "the leader" nor a sampler may trust whichever broker happened to answer.
-    Each broker is asked through its own admin client; the epoch and high watermark then come from the
-    agreed leader itself, through its own client.
+    Each broker is asked through its own Metadata-only client; the epoch and high watermark then come
+    from the agreed leader itself.
     """
     views: list[list[PartitionState]] = []
     for b in cluster.brokers:
@@ -102,7 +102,7 @@ def agreed_states(cluster, topic: str, with_offsets: bool = True, timeout_s: flo
             try:
                 tp = TopicPartition(topic, s.partition)
                 # Through the leader's own client: the request goes to that broker and no other.
-                res = cluster.admin_via(s.leader).list_offsets({tp: OffsetSpec.latest()},
+                res = cluster.offsets_via(s.leader).list_offsets({tp: OffsetSpec.latest()},
                                                                request_timeout=timeout_s)[tp].result()
                 epoch, hwm = res.leader_epoch, res.offset
             except KafkaException:

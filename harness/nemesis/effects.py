@@ -65,7 +65,7 @@ def start_effect(ctx: FaultContext, before: PartitionState | None, timeout_s: fl
         after = _since(ctx.started)
         if s is None:
             return Effect(None, after, f"the leader of {name} to move away from {before.leader}")
-        epoch, _ = wait_for(lambda: partition_state(ctx.cluster.admin_via(s.leader), before.topic,
+        epoch, _ = wait_for(lambda: partition_state(ctx.cluster.offsets_via(s.leader), before.topic,
                                                     before.partition).epoch, 10.0)
         return Effect(f"leader of {name} moved from {before.leader} to {s.leader}, leader epoch {before.epoch} -> "
                       f"{epoch}, after {after:.1f} s", after, "")
