@@ -160,7 +160,7 @@ class KafkaCluster:
 
     def stop(self) -> None:
         """Remove every container and the network. Idempotent; safe on a half-started cluster."""
-        for name in ("admin", "_admins", "_offset_admins"):
+        for name in ("admin",):
             self.__dict__.pop(name, None)
         for broker in self.brokers:
             try:
@@ -253,24 +253,13 @@ class KafkaCluster:
         return AdminClient({"bootstrap.servers": self.bootstrap_servers, "socket.timeout.ms": 10000, "log_level": 0})
 
     def admin_via(self, node_id: int) -> AdminClient:
-        """An admin client bootstrapped on one broker, for Metadata only: to see the cluster from its side.
+        """A new admin client that knows only this broker: its first request can go nowhere else.
 
-        librdkafka sends Metadata to any broker it holds a connection to, so this client must never
-        send a request that goes elsewhere (ListOffsets goes to the partition leader): use
-        ``offsets_via`` for that.
+        Not cached: librdkafka sends Metadata over any connection a client holds, and a long-lived
+        client gathers connections to other brokers (one of which may be the one a fault cut off).
         """
-        return self._client("_admins", node_id)
-
-    def offsets_via(self, node_id: int) -> AdminClient:
-        """An admin client bootstrapped on one broker, for ListOffsets to the leader it names."""
-        return self._client("_offset_admins", node_id)
-
-    def _client(self, cache_name: str, node_id: int) -> AdminClient:
-        cache = self.__dict__.setdefault(cache_name, {})
-        if node_id not in cache:
-            cache[node_id] = AdminClient({"bootstrap.servers": self.broker(node_id).bootstrap,
-                                          "socket.timeout.ms": 10000, "log_level": 0})
-        return cache[node_id]
+        return AdminClient({"bootstrap.servers": self.broker(node_id).bootstrap, "socket.timeout.ms": 5000,
+                            "log_level": 0})
 
     def broker(self, node_id: int) -> Broker:
         for b in self.brokers:

@@ -102,7 +102,7 @@ def agreed_states(cluster, topic: str, with_offsets: bool = True, timeout_s: flo
             try:
                 tp = TopicPartition(topic, s.partition)
                 # Through the leader's own client: the request goes to that broker and no other.
-                res = cluster.offsets_via(s.leader).list_offsets({tp: OffsetSpec.latest()},
+                res = cluster.admin.list_offsets({tp: OffsetSpec.latest()},
                                                                request_timeout=timeout_s)[tp].result()
                 epoch, hwm = res.leader_epoch, res.offset
             except KafkaException:

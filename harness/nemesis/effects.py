@@ -26,11 +26,12 @@ class Effect:
 
 
 def _observer(ctx: FaultContext):
-    """An admin client bootstrapped on a running broker outside the cut-off set."""
+    """Partition state as a running broker outside the cut-off set reports it (a new client per look)."""
     for b in ctx.cluster.brokers:
         if b.node_id not in ctx.cut_off and b.status() == "running":
-            return ctx.cluster.admin_via(b.node_id)
-    return ctx.cluster.admin
+            return lambda topic, partition: partition_state(ctx.cluster.admin_via(b.node_id), topic, partition,
+                                                            with_offsets=False)
+    return lambda topic, partition: partition_state(ctx.cluster.admin, topic, partition, with_offsets=False)
 
 
 def _since(t0: float) -> float:
@@ -54,25 +55,25 @@ def start_effect(ctx: FaultContext, before: PartitionState | None, timeout_s: fl
         return Effect(text if dropped else None, LOSS_WINDOW_S, "packets to be dropped")
     if before is None:
         return Effect(None, 0.0, "a partition state to compare with (none was read before the fault)")
-    admin = _observer(ctx)
+    look = _observer(ctx)
     name = f"{before.topic}-{before.partition}"
     if before.leader in cut:
         def moved():  # Metadata only: ListOffsets to a dead leader would stall each probe
-            s = partition_state(admin, before.topic, before.partition, with_offsets=False)
+            s = look(before.topic, before.partition)
             return s if s.leader >= 0 and s.leader not in cut else None
 
         s, _ = wait_for(moved, timeout_s)
         after = _since(ctx.started)
         if s is None:
             return Effect(None, after, f"the leader of {name} to move away from {before.leader}")
-        epoch, _ = wait_for(lambda: partition_state(ctx.cluster.offsets_via(s.leader), before.topic,
+        epoch, _ = wait_for(lambda: partition_state(ctx.cluster.admin, before.topic,
                                                     before.partition).epoch, 10.0)
         return Effect(f"leader of {name} moved from {before.leader} to {s.leader}, leader epoch {before.epoch} -> "
                       f"{epoch}, after {after:.1f} s", after, "")
     dropped = cut & set(before.replicas)
     if dropped:
         def shrank():
-            s = partition_state(admin, before.topic, before.partition, with_offsets=False)
+            s = look(before.topic, before.partition)
             return s if not dropped & set(s.isr) else None
 
         s, _ = wait_for(shrank, timeout_s)
@@ -81,7 +82,7 @@ def start_effect(ctx: FaultContext, before: PartitionState | None, timeout_s: fl
                       f"the ISR of {name} to drop {sorted(dropped)}")
 
     def changed():
-        s = partition_state(admin, before.topic, before.partition, with_offsets=False)
+        s = look(before.topic, before.partition)
         return s if (s.leader, s.isr) != (before.leader, before.isr) else None
 
     s, _ = wait_for(changed, timeout_s)

@@ -49,8 +49,7 @@ def state(cluster, topic, via=None, offsets=True):
     """Through one broker (``via``), or as most brokers see it: a cut-off broker's own view is stale."""
     if via is None:
         return agreed_state(cluster, topic, 0, with_offsets=offsets)
-    admin = cluster.offsets_via(via) if offsets else cluster.admin_via(via)
-    return partition_state(admin, topic, 0, with_offsets=offsets)
+    return partition_state(cluster.admin_via(via), topic, 0, with_offsets=offsets)
 
 
 def recorded_ops(nemesis: Nemesis):
