@@ -322,10 +322,17 @@ class _NotReady(Exception):
 
 
 def _kraft_cluster_id() -> str:
-    """A KRaft cluster id: 16 random bytes, base64url without padding (what kafka-storage random-uuid gives)."""
+    """A KRaft cluster id: 16 random bytes, base64url without padding (what kafka-storage random-uuid gives).
+
+    Never one starting with "-": ``kafka-storage format -t -Ab...`` reads it as an option and the broker
+    exits (about 1 id in 64; seen in CI).
+    """
     import base64
 
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    while True:
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cid.startswith("-"):
+            return cid
 
 
 def _one_line(value: object) -> str:
