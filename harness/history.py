@@ -7,8 +7,10 @@ can be re-checked and re-reported offline.
 
 Conventions (the ``f`` of an op, and what its ``value`` holds):
 
-- ``send``: invoke ``{topic, value, key}``; ok ``{topic, value, partition, offset}``;
-  fail (definitely not written) / info (indeterminate) ``{topic, value}`` with ``error``.
+- ``send``: a batch of one producer's sends with one outcome (see ``harness.workload.producer``):
+  invoke ``{topic, sends: [[value, time, key], ...]}``; ok, fail (definitely not written) and info
+  (indeterminate) ``{topic, sends: [[value, time, partition, offset, error], ...]}``, partition and
+  offset set for ok, error for fail and info. Each row has its own time; the op's is when it was written.
 - ``poll`` (a consumer during the run) and ``read`` (the final read after healing): ok
   ``{topic, reader, records: [[partition, offset, value], ...]}``; a ``read`` that could not reach
   the end offset in time is completed with ``info`` and says so in ``error``.
@@ -54,8 +56,11 @@ class OpType(str, enum.Enum):
     INFO = "info"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Op:
+    """One record of the history. Never modified once written (not frozen: a frozen dataclass costs a
+    microsecond per construction, and loading builds millions)."""
+
     index: int
     time: float
     """Seconds since the run started (monotonic clock)."""
@@ -75,7 +80,10 @@ class Op:
     @classmethod
     def from_json(cls, line: str) -> Op:
         d = orjson.loads(line)
-        return cls(d["index"], d["time"], d["process"], OpType(d["type"]), d["f"], d.get("value"), d.get("error"))
+        return cls(d["index"], d["time"], d["process"], _OP_TYPES[d["type"]], d["f"], d.get("value"), d.get("error"))
+
+
+_OP_TYPES = {t.value: t for t in OpType}
 
 
 FLUSH_INTERVAL_S = 0.2
@@ -135,18 +143,23 @@ class HistoryWriter:
 
 
 def read_ops(path: Path | str) -> Iterator[Op]:
-    with open(path, encoding="utf-8") as fh:
+    """The ops of a history file, in order. A last line cut short (no newline: the run was killed while
+    writing it) is dropped; any other line that is not an op is corruption and raises ValueError."""
+    with open(path, "rb") as fh:
         for n, line in enumerate(fh, 1):
-            if line.strip():
-                try:
-                    yield Op.from_json(line)
-                except (ValueError, KeyError, orjson.JSONDecodeError) as exc:
-                    # A run killed mid-write leaves at most one torn last line; anything else is corruption.
-                    raise ValueError(f"{path}:{n}: not a history op ({exc})") from None
+            if not line.strip():
+                continue
+            try:
+                d = orjson.loads(line)
+                op = Op(d["index"], d["time"], d["process"], _OP_TYPES[d["type"]], d["f"], d.get("value"),
+                        d.get("error"))
+            except (KeyError, TypeError, orjson.JSONDecodeError) as exc:
+                if not line.endswith(b"\n"):
+                    return
+                raise ValueError(f"{path}:{n}: not a history op ({type(exc).__name__}: {exc})") from None
+            yield op
 
 
-SEND_COLUMNS = ["process", "topic", "value", "invoke_time", "complete_time", "outcome", "partition", "offset", "error"]
-READ_COLUMNS = ["process", "f", "reader", "time", "topic", "partition", "offset", "value"]
 STATS_COLUMNS = ["process", "time", "topic", "reader", "rack", "partition", "leader", "broker", "hi_offset",
                  "lo_offset", "ls_offset"]
 
@@ -157,6 +170,7 @@ class History:
     def __init__(self, ops: Iterable[Op]):
         self.ops: list[Op] = list(ops)
         self._tables: dict[tuple, pd.DataFrame] = {}
+        self._records = None
 
     def _table(self, key: tuple, build) -> pd.DataFrame:
         if key not in self._tables:
@@ -166,80 +180,30 @@ class History:
 
     @classmethod
     def load(cls, path: Path | str) -> History:
-        return cls(read_ops(path))
+        with gc_paused():
+            return cls(read_ops(path))
 
     def by_f(self, *fs: str) -> list[Op]:
         return [op for op in self.ops if op.f in fs]
 
     def sends(self) -> pd.DataFrame:
         """One row per send: when it was invoked, how it completed (None when it never did)."""
-        return self._table(("sends",), self._sends)
-
-    def _sends(self) -> pd.DataFrame:
-        # One pass, column-wise: each completion fills the row its invocation opened.
-        proc, topic, value, t_inv, t_done, outcome, part, offset, error = ([] for _ in SEND_COLUMNS)
-        row_of: dict[tuple[str, str], int] = {}
-        invoke = OpType.INVOKE
-        for op in self.ops:
-            if op.f != "send":
-                continue
-            v = op.value
-            key = (v["topic"], v["value"])
-            i = row_of.get(key)
-            if op.type is invoke or i is None:
-                i = row_of[key] = len(value)
-                proc.append(op.process)
-                topic.append(key[0])
-                value.append(key[1])
-                t_inv.append(op.time if op.type is invoke else None)
-                t_done.append(None)
-                outcome.append(None)
-                part.append(None)
-                offset.append(None)
-                error.append(None)
-                if op.type is invoke:
-                    continue
-            t_done[i] = op.time
-            outcome[i] = op.type.value
-            part[i] = v.get("partition")
-            offset[i] = v.get("offset")
-            error[i] = op.error
-        return pd.DataFrame({
-            "process": proc, "topic": topic, "value": value,
-            "invoke_time": pd.array(t_inv, dtype="Float64").astype(float),
-            "complete_time": pd.array(t_done, dtype="Float64").astype(float),
-            "outcome": outcome, "partition": pd.array(part, dtype="Int64"), "offset": pd.array(offset, dtype="Int64"),
-            "error": error}, columns=SEND_COLUMNS)
+        return self._record_tables().sends
 
     def reads(self, f: str | None = None) -> pd.DataFrame:
-        """One row per record observed by a poll or the final read (``f`` narrows to one of them)."""
-        if f is None:
-            return self._table(("reads", None), lambda: pd.concat([self.reads("poll"), self.reads("read")],
-                                                                  ignore_index=True))
-        return self._table(("reads", f), lambda: self._reads(f))
+        """One row per record observed by a poll or the final read (``f``, "poll" or "read", narrows to one)."""
+        reads = self._record_tables().reads
+        if f is not None:
+            return reads[f]
+        return self._table(("reads",), lambda: pd.concat(list(reads.values()), ignore_index=True))
 
-    def _reads(self, f: str) -> pd.DataFrame:
-        procs, fs, readers, times, topics, parts, offsets, values = [], [], [], [], [], [], [], []
-        for op in self.ops:
-            if op.f != f or op.type is OpType.INVOKE:
-                continue
-            v = op.value or {}
-            records = v.get("records")
-            if not records:
-                continue
-            n = len(records)
-            p, o, val = zip(*records)
-            parts.extend(p)
-            offsets.extend(o)
-            values.extend(val)
-            procs.extend([op.process] * n)
-            fs.extend([op.f] * n)
-            readers.extend([v.get("reader", op.process)] * n)
-            times.extend([op.time] * n)
-            topics.extend([v.get("topic")] * n)
-        return pd.DataFrame({"process": procs, "f": fs, "reader": readers, "time": times, "topic": topics,
-                             "partition": pd.array(parts, dtype="Int64"), "offset": pd.array(offsets, dtype="Int64"),
-                             "value": values}, columns=READ_COLUMNS)
+    def _record_tables(self):
+        from harness.tables import build_record_tables  # tables builds on Op: imported here, not at the top
+
+        if self._records is None:
+            with gc_paused():
+                self._records = build_record_tables(self.ops)
+        return self._records
 
     def unreadable_partitions(self) -> set[tuple[str, int]]:
         """Partitions that no final reader read to the end (so absence from the read proves nothing)."""

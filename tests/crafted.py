@@ -17,13 +17,13 @@ class Crafted:
         return self
 
     def send(self, process, value, outcome="ok", partition=0, offset=None, error=None):
-        self._add(process, OpType.INVOKE, "send", {"topic": self.topic, "value": value, "key": None})
-        done = {"topic": self.topic, "value": value}
-        if outcome == "ok":
-            done.update(partition=partition, offset=offset)
-        elif outcome is None:
+        """One send, invoked and then completed, each as a batch of one (as the recorder batches them)."""
+        self._add(process, OpType.INVOKE, "send", {"topic": self.topic, "sends": [[value, self.t + 0.001, None]]})
+        if outcome is None:
             return self
-        return self._add(process, OpType(outcome), "send", done, error)
+        row = [value, self.t + 0.001, partition, offset, None] if outcome == "ok" else \
+            [value, self.t + 0.001, None, None, error]
+        return self._add(process, OpType(outcome), "send", {"topic": self.topic, "sends": [row]})
 
     def read(self, records, partition=0, reader="leader", complete=True, f="read", process="final-reader"):
         value = {"topic": self.topic, "partition": partition, "reader": reader,

@@ -12,17 +12,14 @@ def duplicates(history: History) -> CheckResult:
     reads = history.reads()
     if reads.empty:
         return CheckResult("duplicates", 0, decided=bool(history.by_f("read")), notes={"records_read": 0})
-    # A value is at one place when its min and max partition and offset agree (cheaper than distinct
-    # sets); grouping on integer codes of (topic, value) is much cheaper than on the strings.
-    values, value_names = pd.factorize(reads["value"])
-    topics, topic_names = pd.factorize(reads["topic"])
-    codes = values.astype("int64") * len(topic_names) + topics
-    frame = pd.DataFrame({"code": codes, "partition": reads["partition"].to_numpy(dtype="int64"),
+    # A value is at one place when its min and max partition and offset agree (cheaper than distinct sets).
+    frame = pd.DataFrame({"vid": reads["vid"], "partition": reads["partition"].to_numpy(dtype="int64"),
                           "offset": reads["offset"].to_numpy(dtype="int64")})
-    span = frame.groupby("code", sort=False).agg(pmin=("partition", "min"), pmax=("partition", "max"),
-                                                 omin=("offset", "min"), omax=("offset", "max"))
-    dup_codes = span.index[(span["pmin"] != span["pmax"]) | (span["omin"] != span["omax"])]
-    dup_keys = [(topic_names[c % len(topic_names)], value_names[c // len(topic_names)]) for c in dup_codes]
+    span = frame.groupby("vid", sort=False).agg(pmin=("partition", "min"), pmax=("partition", "max"),
+                                                omin=("offset", "min"), omax=("offset", "max"))
+    dup_vids = span.index[(span["pmin"] != span["pmax"]) | (span["omin"] != span["omax"])]
+    first = reads.drop_duplicates("vid").set_index("vid")
+    dup_keys = [(first.at[vid, "topic"], first.at[vid, "value"]) for vid in dup_vids]
     examples = []
     for topic, value in dup_keys[:5]:
         rows = reads[(reads["topic"] == topic) & (reads["value"] == value)].drop_duplicates(["partition", "offset"])

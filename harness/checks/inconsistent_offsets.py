@@ -17,14 +17,12 @@ def inconsistent_offsets(history: History) -> CheckResult:
     reads = history.reads()
     if reads.empty:
         return CheckResult("inconsistent_offsets", 0, skipped="nothing was read")
-    # Integer codes for the values: an offset is consistent when its smallest and largest code agree.
-    codes, _ = pd.factorize(reads["value"])
-    topics, _ = pd.factorize(reads["topic"])
+    # An offset is consistent when the smallest and largest id of the values read there agree.
+    topics, topic_names = pd.factorize(reads["topic"])
     frame = pd.DataFrame({"topic": topics, "partition": reads["partition"].to_numpy(dtype="int64"),
-                          "offset": reads["offset"].to_numpy(dtype="int64"), "code": codes})
-    span = frame.groupby(["topic", "partition", "offset"], sort=False)["code"].agg(["min", "max"])
+                          "offset": reads["offset"].to_numpy(dtype="int64"), "vid": reads["vid"]})
+    span = frame.groupby(["topic", "partition", "offset"], sort=False)["vid"].agg(["min", "max"])
     bad_idx = span.index[span["min"] != span["max"]]
-    topic_names = pd.unique(reads["topic"])
     bad = [(topic_names[t], p, o) for t, p, o in bad_idx]
     examples = []
     if len(bad):

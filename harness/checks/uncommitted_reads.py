@@ -52,9 +52,10 @@ def _above_served_high_watermark(history: History, polls: pd.DataFrame) -> pd.Da
     if stats.empty:
         return polls.iloc[0:0].assign(broker=[], hi_offset=[])
     stats = stats[stats["hi_offset"].notna() & (stats["hi_offset"] >= 0)]
-    left = polls.sort_values("time").astype({"partition": "int64", "offset": "int64"})
+    left = polls.sort_values("time").astype({"process": object, "topic": object, "partition": "int64",
+                                             "offset": "int64"})
     right = stats[["process", "topic", "partition", "time", "broker", "hi_offset"]].sort_values("time")
-    right = right.astype({"partition": "int64", "hi_offset": "int64"})
+    right = right.astype({"process": object, "topic": object, "partition": "int64", "hi_offset": "int64"})
     # The first statistics sample after each poll, from the same consumer, for the same partition.
     joined = pd.merge_asof(left, right, on="time", by=["process", "topic", "partition"], direction="forward")
     joined = joined[joined["hi_offset"].notna()]
