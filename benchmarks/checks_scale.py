@@ -39,16 +39,20 @@ def synthetic_ops(n: int) -> list[Op]:
     for start in range(0, n, BATCH * PRODUCERS):
         for pr in range(PRODUCERS):
             producer = f"producer-{pr}"
-            invoked, acked = [], []
+            values, times, partitions, offs = [], [], [], []
             for i in range(start + pr, min(start + BATCH * PRODUCERS, n), PRODUCERS):
                 t += 0.0001
                 value, p = f"{producer}-{i}", i % PARTITIONS
-                invoked.append([value, t, "k"])
-                acked.append([value, t + 0.005, p, offsets[p], None])
+                values.append(value)
+                times.append(t)
+                partitions.append(p)
+                offs.append(offsets[p])
                 log[p].append([p, offsets[p], value])
                 offsets[p] += 1
-            add(producer, OpType.INVOKE, "send", {"topic": "t", "sends": invoked})
-            add(producer, OpType.OK, "send", {"topic": "t", "sends": acked})
+            add(producer, OpType.INVOKE, "send", {"topic": "t", "values": values, "times": times,
+                                                  "keys": ["k"] * len(values)})
+            add(producer, OpType.OK, "send", {"topic": "t", "values": values, "times": [x + 0.005 for x in times],
+                                              "partitions": partitions, "offsets": offs})
     records = [r for part in log for r in part]
     for i in range(0, len(records), 500):
         t += 0.001

@@ -7,10 +7,10 @@ can be re-checked and re-reported offline.
 
 Conventions (the ``f`` of an op, and what its ``value`` holds):
 
-- ``send``: a batch of one producer's sends with one outcome (see ``harness.workload.producer``):
-  invoke ``{topic, sends: [[value, time, key], ...]}``; ok, fail (definitely not written) and info
-  (indeterminate) ``{topic, sends: [[value, time, partition, offset, error], ...]}``, partition and
-  offset set for ok, error for fail and info. Each row has its own time; the op's is when it was written.
+- ``send``: a batch of one producer's sends with one outcome (see ``harness.workload.producer``), as
+  columns: invoke ``{topic, values, times, keys}``; ok ``{topic, values, times, partitions, offsets}``;
+  fail (definitely not written) and info (indeterminate) ``{topic, values, times, errors}``. Each send
+  has its own time in ``times``; the op's time is when the batch was written.
 - ``poll`` (a consumer during the run) and ``read`` (the final read after healing): ok
   ``{topic, reader, records: [[partition, offset, value], ...]}``; a ``read`` that could not reach
   the end offset in time is completed with ``info`` and says so in ``error``.

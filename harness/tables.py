@@ -103,20 +103,21 @@ class _SendEvents:
         for op in ops:
             if op.f != "send":
                 continue
-            rows = op.value["sends"]
-            if not rows:
+            v = op.value
+            values = v["values"]
+            if not values:
                 continue
-            columns = list(zip(*rows))
-            ev.value.extend(columns[0])
-            ev.time.extend(columns[1])
+            n = len(values)
+            ev.value.extend(values)
+            ev.time.extend(v["times"])
             if op.type is not invoke:
-                ev.partition.extend(columns[2])
-                ev.offset.extend(columns[3])
-                ev.error.extend(columns[4])
-            ev.counts.append(len(rows))
+                ev.partition.extend(v.get("partitions") or [None] * n)
+                ev.offset.extend(v.get("offsets") or [None] * n)
+                ev.error.extend(v.get("errors") or [None] * n)
+            ev.counts.append(n)
             ev.is_invoke.append(op.type is invoke)
             ev.process.append(op.process)
-            ev.topic.append(op.value["topic"])
+            ev.topic.append(v["topic"])
             ev.outcome.append(op.type.value)
         return ev
 

@@ -18,12 +18,13 @@ class Crafted:
 
     def send(self, process, value, outcome="ok", partition=0, offset=None, error=None):
         """One send, invoked and then completed, each as a batch of one (as the recorder batches them)."""
-        self._add(process, OpType.INVOKE, "send", {"topic": self.topic, "sends": [[value, self.t + 0.001, None]]})
+        self._add(process, OpType.INVOKE, "send",
+                  {"topic": self.topic, "values": [value], "times": [self.t + 0.001], "keys": [None]})
         if outcome is None:
             return self
-        row = [value, self.t + 0.001, partition, offset, None] if outcome == "ok" else \
-            [value, self.t + 0.001, None, None, error]
-        return self._add(process, OpType(outcome), "send", {"topic": self.topic, "sends": [row]})
+        done = {"topic": self.topic, "values": [value], "times": [self.t + 0.001]}
+        done.update({"partitions": [partition], "offsets": [offset]} if outcome == "ok" else {"errors": [error]})
+        return self._add(process, OpType(outcome), "send", done)
 
     def read(self, records, partition=0, reader="leader", complete=True, f="read", process="final-reader"):
         value = {"topic": self.topic, "partition": partition, "reader": reader,

@@ -9,13 +9,13 @@ from harness.history import History, HistoryWriter, Op, OpType, read_ops
 def test_written_history_loads_back_with_its_tables(tmp_path):
     path = tmp_path / "h.jsonl"
     with HistoryWriter(path) as h:
-        h.invoke("p0", "send", {"topic": "t", "sends": [["a", 0.1, "k"], ["b", 0.2, "k"]]})
-        h.ok("p0", "send", {"topic": "t", "sends": [["a", 0.3, 1, 7, None]]})
-        h.info("p0", "send", {"topic": "t", "sends": [["b", 0.4, None, None, "_MSG_TIMED_OUT"]]})
+        h.invoke("p0", "send", {"topic": "t", "values": ["a", "b"], "times": [0.1, 0.2], "keys": ["k", "k"]})
+        h.ok("p0", "send", {"topic": "t", "values": ["a"], "times": [0.3], "partitions": [1], "offsets": [7]})
+        h.info("p0", "send", {"topic": "t", "values": ["b"], "times": [0.4], "errors": ["_MSG_TIMED_OUT"]})
         h.ok("r", "read", {"topic": "t", "partition": 1, "reader": "leader", "records": [[1, 7, "a"]]})
     ops = list(read_ops(path))
     assert [op.index for op in ops] == [0, 1, 2, 3]
-    assert ops[2].type is OpType.INFO and ops[2].value["sends"][0][4] == "_MSG_TIMED_OUT"
+    assert ops[2].type is OpType.INFO and ops[2].value["errors"] == ["_MSG_TIMED_OUT"]
     assert all(b.time >= a.time for a, b in zip(ops, ops[1:]))
 
     sends = History.load(path).sends()
@@ -57,13 +57,18 @@ def test_a_last_line_cut_short_by_a_crash_is_dropped(tmp_path):
 
 
 def _send(index, type_, topic, *rows):
-    return Op(index, rows[0][1], "p", type_, "send", {"topic": topic, "sends": [list(r) for r in rows]})
+    """A batched send op from rows: (value, time) for an invocation, (value, time, partition, offset)
+    for ok, (value, time, error) for fail and info."""
+    columns = {OpType.INVOKE: ["values", "times"], OpType.OK: ["values", "times", "partitions", "offsets"]}.get(
+        type_, ["values", "times", "errors"])
+    return Op(index, rows[0][1], "p", type_, "send",
+              {"topic": topic, **{name: [r[i] for r in rows] for i, name in enumerate(columns)}})
 
 
 def test_tables_share_one_id_per_topic_and_value():
-    ops = [_send(0, OpType.INVOKE, "a", ("v", 0.0, None)),
-           _send(1, OpType.INVOKE, "b", ("v", 0.1, None)),
-           _send(2, OpType.OK, "a", ("v", 0.2, 0, 7, None)),
+    ops = [_send(0, OpType.INVOKE, "a", ("v", 0.0)),
+           _send(1, OpType.INVOKE, "b", ("v", 0.1)),
+           _send(2, OpType.OK, "a", ("v", 0.2, 0, 7)),
            Op(3, 0.3, "c", OpType.OK, "poll", {"topic": "b", "reader": "leader", "records": [[0, 3, "v"]]}),
            Op(4, 0.4, "r", OpType.OK, "read", {"topic": "a", "partition": 0, "reader": "leader",
                                                 "records": [[0, 7, "v"]]})]
@@ -75,11 +80,11 @@ def test_tables_share_one_id_per_topic_and_value():
 
 
 def test_a_completion_pairs_with_the_latest_invocation_of_its_value():
-    ops = [_send(0, OpType.OK, "t", ("v", 0.0, 0, 1, None)),
-           _send(1, OpType.INVOKE, "t", ("v", 0.1, None), ("w", 0.15, None)),
-           _send(2, OpType.INVOKE, "t", ("v", 0.2, None)),
-           _send(3, OpType.INFO, "t", ("v", 0.3, None, None, "_MSG_TIMED_OUT")),
-           _send(4, OpType.OK, "t", ("w", 0.35, 0, 3, None), ("v", 0.4, 0, 2, None))]
+    ops = [_send(0, OpType.OK, "t", ("v", 0.0, 0, 1)),
+           _send(1, OpType.INVOKE, "t", ("v", 0.1), ("w", 0.15)),
+           _send(2, OpType.INVOKE, "t", ("v", 0.2)),
+           _send(3, OpType.INFO, "t", ("v", 0.3, "_MSG_TIMED_OUT")),
+           _send(4, OpType.OK, "t", ("w", 0.35, 0, 3), ("v", 0.4, 0, 2))]
     sends = History(ops).sends()
     # The orphan completion opens its own row; the first invocation of v never completed; the last wins.
     assert list(sends["value"]) == ["v", "v", "w", "v"]

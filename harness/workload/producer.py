@@ -12,8 +12,9 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
-from confluent_kafka import KafkaError, KafkaException, Producer
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from harness.history import HistoryWriter, OpType
 from harness.workload.outcomes import classify
@@ -24,6 +25,10 @@ KEYS = 64
 BATCH_INTERVAL_S = 0.1
 """How long send records wait in memory before they are written to the history."""
 
+BURST = 32
+"""At most this many sends that are due go out back to back, timed as invoked at the burst's start
+(a few hundred microseconds early at worst); a producer at its target rate sends one at a time."""
+
 
 @dataclass
 class ProducerStats:
@@ -33,34 +38,86 @@ class ProducerStats:
     info: int = 0
 
 
+class _Columns:
+    """One batch of send records of one outcome, kept as columns.
+
+    Appending strings and numbers to lists creates nothing the cyclic GC tracks; a list per record did,
+    and the collections it caused cost about a microsecond per message. The lists keep their identity
+    (emptied, not replaced), so callers may hold their ``append`` methods.
+    """
+
+    def __init__(self, *names: str):
+        self.columns: dict[str, list] = {name: [] for name in names}
+
+    def appenders(self, *names: str) -> tuple[Callable, ...]:
+        return tuple(self.columns[name].append for name in names)
+
+    def take(self) -> dict[str, list]:
+        batch = {name: column.copy() for name, column in self.columns.items()}
+        for column in self.columns.values():
+            column.clear()
+        return batch
+
+    def __len__(self) -> int:
+        return len(self.columns["values"])
+
+
 class SendLog:
     """Buffers one producer's send records and writes them as batched ``send`` ops.
 
-    Rows: an invocation is ``[value, time, key]``; a completion is ``[value, time, partition, offset,
-    error]`` (partition and offset for ok, error for fail and info). Times are the history's clock.
+    An invocation batch holds ``values``, ``times`` and ``keys``; an ok batch ``values``, ``times``,
+    ``partitions`` and ``offsets``; a fail or info batch ``values``, ``times`` and ``errors``. Times
+    are the history's clock.
     """
 
     def __init__(self, history: HistoryWriter, process: str, topic: str, stats: ProducerStats):
         self.history, self.process, self.topic, self.stats = history, process, topic, stats
-        self.invoked: list[list] = []
-        self.completed: dict[OpType, list[list]] = {OpType.OK: [], OpType.FAIL: [], OpType.INFO: []}
-        self._written = time.monotonic()
-
-    def flush_if_due(self, now: float) -> None:
-        if now - self._written >= BATCH_INTERVAL_S:
-            self.flush()
+        self.invoked = _Columns("values", "times", "keys")
+        self.completed = {OpType.OK: _Columns("values", "times", "partitions", "offsets"),
+                          OpType.FAIL: _Columns("values", "times", "errors"),
+                          OpType.INFO: _Columns("values", "times", "errors")}
+        self.written = time.monotonic()
 
     def flush(self) -> None:
-        self._written = time.monotonic()
-        if self.invoked:
-            batch, self.invoked = self.invoked, []
-            self.stats.invoked += len(batch)
-            self.history.append(self.process, OpType.INVOKE, "send", {"topic": self.topic, "sends": batch})
-        for type_, batch in self.completed.items():
-            if batch:
-                self.completed[type_] = []
-                setattr(self.stats, type_.value, getattr(self.stats, type_.value) + len(batch))
-                self.history.append(self.process, type_, "send", {"topic": self.topic, "sends": batch})
+        self.written = time.monotonic()
+        for type_, columns in [(OpType.INVOKE, self.invoked), *self.completed.items()]:
+            if len(columns):
+                batch = columns.take()
+                counter = "invoked" if type_ is OpType.INVOKE else type_.value
+                setattr(self.stats, counter, getattr(self.stats, counter) + len(batch["values"]))
+                self.history.append(self.process, type_, "send", {"topic": self.topic, **batch})
+
+    def invocation_recorder(self) -> Callable[[str, float, str], None]:
+        value, time_, key = self.invoked.appenders("values", "times", "keys")
+
+        def invoked(v: str, t: float, k: str) -> None:
+            value(v)
+            time_(t)
+            key(k)
+
+        return invoked
+
+    def delivery_callback(self) -> Callable[[KafkaError | None, Message], None]:
+        value, time_, partition, offset = self.completed[OpType.OK].appenders("values", "times", "partitions",
+                                                                               "offsets")
+        clock, monotonic = self.history.start, time.monotonic
+
+        def on_delivery(err: KafkaError | None, msg: Message) -> None:
+            if err is None:
+                value(msg.value().decode())
+                time_(monotonic() - clock)
+                partition(msg.partition())
+                offset(msg.offset())
+            else:
+                self.failed(msg.value().decode(), err.name(), OpType.FAIL if classify(err) == "fail" else OpType.INFO)
+
+        return on_delivery
+
+    def failed(self, value: str, error: str, type_: OpType = OpType.FAIL) -> None:
+        columns = self.completed[type_].columns
+        columns["values"].append(value)
+        columns["times"].append(time.monotonic() - self.history.start)
+        columns["errors"].append(error)
 
 
 @dataclass
@@ -82,9 +139,10 @@ class RecordingProducer:
         cfg = {"bootstrap.servers": self.bootstrap, "client.id": self.name, "log_level": 0,
                "error_cb": lambda err: None, **self.config}
         producer = Producer(cfg)
-        self._log = log = SendLog(self.history, self.name, self.topic, self.stats)
-        self._clock = self.history.start
-        keys = [f"k{i}" for i in range(KEYS)]
+        log = SendLog(self.history, self.name, self.topic, self.stats)
+        on_delivery, invoked, clock = log.delivery_callback(), log.invocation_recorder(), self.history.start
+        keys = [(f"k{i}", f"k{i}".encode()) for i in range(KEYS)]
+        name, topic, produce, poll = self.name, self.topic, producer.produce, producer.poll
         interval = 1.0 / self.rate
         start = time.monotonic()
         deadline = start + self.duration_s
@@ -94,49 +152,52 @@ class RecordingProducer:
                 now = time.monotonic()
                 if now >= deadline:
                     break
-                log.flush_if_due(now)
-                due = start + seq * interval
-                if due > now:
-                    producer.poll(min(due - now, 0.05))
+                if now - log.written >= BATCH_INTERVAL_S:
+                    log.flush()
+                # Sends due by now (message i is due at start + i * interval), at most BURST at once.
+                due = min(int((now - start) / interval) + 1, self.max_messages, seq + BURST)
+                if due <= seq:
+                    poll(min(start + seq * interval - now, 0.05))
                     continue
-                self._send(producer, f"{self.name}-{seq}", keys[seq % KEYS], now)
-                seq += 1
-                producer.poll(0)
-            self._drain(producer)
+                invoked_at = now - clock
+                for i in range(seq, due):
+                    value = f"{name}-{i}"
+                    key, key_bytes = keys[i % KEYS]
+                    invoked(value, invoked_at, key)
+                    try:
+                        produce(topic, value=value.encode(), key=key_bytes, on_delivery=on_delivery)
+                    except BufferError:
+                        self._produce_when_room(producer, value, key_bytes, on_delivery, log)
+                    except KafkaException as exc:
+                        log.failed(value, exc.args[0].name())
+                    poll(0)
+                seq = due
+            self._drain(producer, log)
         finally:
             log.flush()
         return self.stats
 
-    def _drain(self, producer: Producer) -> None:
+    def _produce_when_room(self, producer: Producer, value: str, key: bytes, on_delivery, log: SendLog) -> None:
+        """The local queue is full: serve delivery reports until the send fits."""
+        while True:
+            producer.poll(0.1)
+            try:
+                producer.produce(self.topic, value=value.encode(), key=key, on_delivery=on_delivery)
+                return
+            except BufferError:
+                continue
+            except KafkaException as exc:
+                log.failed(value, exc.args[0].name())
+                return
+
+    def _drain(self, producer: Producer, log: SendLog) -> None:
         """Wait out the delivery reports, writing them as they come; what is left after the delivery
         timeout is purged (and reported as indeterminate)."""
         deadline = time.monotonic() + float(self.config.get("delivery.timeout.ms", 60_000)) / 1000 + 10
         while len(producer) and time.monotonic() < deadline:
             producer.poll(0.1)
-            self._log.flush_if_due(time.monotonic())
+            if time.monotonic() - log.written >= BATCH_INTERVAL_S:
+                log.flush()
         if len(producer):
             producer.purge(in_queue=True, in_flight=True)
             producer.flush(5)
-
-    def _send(self, producer: Producer, value: str, key: str, now: float) -> None:
-        self._log.invoked.append([value, now - self._clock, key])
-        while True:
-            try:
-                producer.produce(self.topic, value=value.encode(), key=key.encode(), on_delivery=self._on_delivery)
-                return
-            except BufferError:  # local queue full: serve callbacks, then try again
-                producer.poll(0.1)
-            except KafkaException as exc:
-                self._log.completed[OpType.FAIL].append([value, time.monotonic() - self._clock, None, None,
-                                                         exc.args[0].name()])
-                return
-
-    def _on_delivery(self, err: KafkaError | None, msg) -> None:
-        t = time.monotonic() - self._clock
-        if err is None:
-            self._log.completed[OpType.OK].append([msg.value().decode(), t, msg.partition(), msg.offset(), None])
-        else:
-            self._log.completed[_TYPES[classify(err)]].append([msg.value().decode(), t, None, None, err.name()])
-
-
-_TYPES = {"fail": OpType.FAIL, "info": OpType.INFO}
