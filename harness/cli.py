@@ -24,7 +24,7 @@ def _cmd_run(args) -> int:
     scenarios = [load_scenario(p) for p in args.scenario]  # validate every file before starting anything
     worst = EXIT_PASS
     for scenario in scenarios:
-        result = run_scenario(scenario, out_dir=args.out)
+        result = run_scenario(scenario, out_dir=args.out, live=sys.stdout.isatty())
         _print_summary(result.report, result.run_dir)
         if result.verdict != "pass":
             worst = EXIT_FAIL

@@ -22,6 +22,7 @@ from harness.history import History, HistoryWriter
 from harness.image import ImageSpec, ensure_image
 from harness.nemesis import Nemesis, Schedule
 from harness.observe import all_in_sync, wait_for
+from harness.progress import Snapshot, WorkloadProgress
 from harness.report import build_report, write_report
 from harness.sampler import Sampler
 from harness.scenario import Scenario, Setting, TopicSpec
@@ -68,8 +69,9 @@ def create_topic(cluster: KafkaCluster, topic: TopicSpec, timeout_s: float = 60.
 
 
 def run_scenario(scenario: Scenario, out_dir: Path | str = "reports", log=print,
-                 cluster: KafkaCluster | None = None, run_name: str | None = None) -> RunResult:
-    """Run one scenario. With ``cluster``, run on that running cluster (its topic must be new there)."""
+                 cluster: KafkaCluster | None = None, run_name: str | None = None, live: bool = False) -> RunResult:
+    """Run one scenario. With ``cluster``, run on that running cluster (its topic must be new there).
+    ``live`` draws the workload's progress as a live block (for a terminal) instead of log lines."""
     run_id = new_run_id()
     run_dir = Path(out_dir) / (run_name or f"{scenario.name}-{run_id}")
     image = cluster.config.image if cluster else \
@@ -84,14 +86,14 @@ def run_scenario(scenario: Scenario, out_dir: Path | str = "reports", log=print,
             history.ok(PROCESS, "cluster", {"brokers": [{"node": b.node_id, "rack": b.rack, "bootstrap": b.bootstrap}
                                                         for b in cluster.brokers]})
             create_topic(cluster, scenario.topic)
-            _run_workload(scenario, cluster, history, log)
+            _run_workload(scenario, cluster, history, log, live)
     history = History.load(run_dir / "history.jsonl")
     report = build_report(history)
     write_report(report, run_dir, history)
     return RunResult(run_dir, report)
 
 
-def _run_workload(scenario: Scenario, cluster: KafkaCluster, history: HistoryWriter, log) -> None:
+def _run_workload(scenario: Scenario, cluster: KafkaCluster, history: HistoryWriter, log, live: bool) -> None:
     w = scenario.workload
     topic = scenario.topic.name
     producers = [
@@ -122,9 +124,10 @@ def _run_workload(scenario: Scenario, cluster: KafkaCluster, history: HistoryWri
         try:
             flush_s = max(float(p.config.get("delivery.timeout.ms", 60_000)) / 1000 for p in producers) + 20
             deadline = time.monotonic() + w.duration_s + flush_s
-            while any(t.is_alive() for t in threads) and time.monotonic() < deadline:
-                time.sleep(min(5.0, max(0.1, deadline - time.monotonic())))
-                log("  " + _progress(history.now() - started, producers, nemesis))
+            with WorkloadProgress(log, live=live) as progress:
+                while any(t.is_alive() for t in threads) and time.monotonic() < deadline:
+                    time.sleep(0.25)
+                    progress.show(_snapshot(history.now() - started, w.duration_s, producers, nemesis))
         finally:
             stop.set()
             schedule.stop()
@@ -153,9 +156,8 @@ def _run_workload(scenario: Scenario, cluster: KafkaCluster, history: HistoryWri
         nemesis.stop_watching()
 
 
-def _progress(elapsed: float, producers: list[RecordingProducer], nemesis: Nemesis) -> str:
+def _snapshot(elapsed: float, duration: float, producers: list[RecordingProducer], nemesis: Nemesis) -> Snapshot:
     s = [p.stats for p in producers]
-    active = [f"{f.spec.kind.value} {f.target.describe()}" for f in nemesis.faults if not f.healed]
-    return (f"t={elapsed:5.1f}s sent={sum(x.invoked for x in s)} ok={sum(x.ok for x in s)} "
-            f"fail={sum(x.fail for x in s)} info={sum(x.info for x in s)} "
-            f"faults={'; '.join(active) or 'none'}")
+    return Snapshot(elapsed, duration, sum(x.invoked for x in s), sum(x.ok for x in s), sum(x.fail for x in s),
+                    sum(x.info for x in s),
+                    [f"{f.spec.kind.value} {f.target.describe()}" for f in nemesis.faults if not f.healed])
