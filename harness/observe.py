@@ -59,8 +59,13 @@ def partition_states(admin: AdminClient, topic: str, with_offsets: bool = True,
                 continue
             s = states[tp.partition]
             states[tp.partition] = PartitionState(s.topic, s.partition, s.leader, s.replicas, s.isr,
-                                                  res.leader_epoch, res.offset)
+                                                  *_known(res.leader_epoch, res.offset))
     return [states[k] for k in sorted(states)]
+
+
+def _known(epoch: int | None, offset: int) -> tuple[int | None, int | None]:
+    """ListOffsets answers an offset of -1001 (OFFSET_INVALID) and no epoch when it has none: say None."""
+    return (epoch if epoch is not None and epoch >= 0 else None), (offset if offset >= 0 else None)
 
 
 def partition_state(admin: AdminClient, topic: str, partition: int, with_offsets: bool = True,
@@ -101,10 +106,8 @@ def agreed_states(cluster, topic: str, with_offsets: bool = True, timeout_s: flo
         if s.leader >= 0:
             try:
                 tp = TopicPartition(topic, s.partition)
-                # Through the leader's own client: the request goes to that broker and no other.
-                res = cluster.admin.list_offsets({tp: OffsetSpec.latest()},
-                                                               request_timeout=timeout_s)[tp].result()
-                epoch, hwm = res.leader_epoch, res.offset
+                res = cluster.admin.list_offsets({tp: OffsetSpec.latest()}, request_timeout=timeout_s)[tp].result()
+                epoch, hwm = _known(res.leader_epoch, res.offset)
             except KafkaException:
                 pass
         out.append(PartitionState(s.topic, s.partition, s.leader, s.replicas, s.isr, epoch, hwm))

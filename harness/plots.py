@@ -24,14 +24,17 @@ FAULT_COLOUR = "#e76f51"
 
 
 def _shade_faults(ax, faults: list[dict], label: bool) -> None:
-    for f in faults:
-        if f["start"] is None:
-            continue
+    """Shade each fault's window behind the data; labels step down in rows so neighbours don't overlap."""
+    for i, f in enumerate(f for f in faults if f["start"] is not None):
         end = f["end"] if f["end"] is not None else ax.get_xlim()[1]
-        ax.axvspan(f["start"], end, color=FAULT_COLOUR, alpha=0.12, lw=0)
+        ax.axvspan(f["start"], end, color=FAULT_COLOUR, alpha=0.12, lw=0, zorder=0)
         if label:
-            ax.text(f["start"], 1.0, f" {f['kind']} {f['target']}", transform=ax.get_xaxis_transform(),
-                    fontsize=7, va="top", ha="left", color="#9b2226", clip_on=True)
+            ax.text(f["start"], 1.0 - 0.08 * (i % LABEL_ROWS), f" {f['kind']} {f['target']}",
+                    transform=ax.get_xaxis_transform(), fontsize=7, va="top", ha="left", color="#9b2226",
+                    clip_on=True, zorder=3, bbox={"facecolor": "white", "alpha": 0.7, "lw": 0, "pad": 0.5})
+
+
+LABEL_ROWS = 4
 
 
 def _finish(fig, bottom_ax, title: str, path: Path) -> Path:
@@ -55,7 +58,7 @@ def timeline(history: History, path: Path) -> Path | None:
     for outcome in ("ok", "info", "fail", "unanswered"):
         if outcome in per_second:
             ax1.bar(per_second.index, per_second[outcome], width=1.0, bottom=bottom, color=COLOURS[outcome],
-                    label=outcome, align="edge")
+                    label=outcome, align="edge", zorder=2)
             bottom = per_second[outcome] if bottom is None else bottom + per_second[outcome]
     ax1.set_ylabel("sends / s (by invoke time)")
     ax1.legend(loc="upper right", fontsize=8, ncol=4)
@@ -86,8 +89,7 @@ def partitions(history: History, path: Path) -> Path | None:
     for ax, (col, label) in zip(axes, panels):
         for (topic, partition), grp in samples.groupby(["topic", "partition"]):
             values = pd.to_numeric(grp[col], errors="coerce")
-            if col == "leader":
-                values = values.where(values >= 0)
+            values = values.where(values >= 0)  # -1 (no leader), -1001 (no offset): a gap, not a value
             ax.step(grp["time"], values, where="post", label=f"{topic}-{partition}", lw=1.3)
         ax.set_ylabel(label, fontsize=9)
         _shade_faults(ax, faults, label=ax is axes[0])

@@ -10,36 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from harness.checks import DEFAULT_MUST_BE_ZERO, Verdict, run_checks
-from harness.history import History, OpType
+from harness.history import History
+from harness.leadership import leader_changes
 
 
 def _run_info(history: History) -> dict[str, Any]:
     runs = [op.value for op in history.ops if op.f == "run" and op.process == "harness"]
     return runs[0] if runs else {}
-
-
-def leader_changes(history: History) -> list[dict[str, Any]]:
-    """Leader changes seen by the sampler, per partition, with the leader epochs on either side.
-
-    A sample taken just as leadership moves may lack the epoch (the new leader had not answered yet);
-    the epoch is then taken from the last sample before, and the first sample after, that knew it.
-    """
-    series: dict[tuple[str, int], list[tuple[float, int, int | None]]] = {}
-    for op in history.ops:
-        if op.f == "sample" and op.type is OpType.OK and op.value["leader"] >= 0:
-            v = op.value
-            series.setdefault((v["topic"], v["partition"]), []).append((op.time, v["leader"], v.get("epoch")))
-    changes = []
-    for (topic, partition), samples in series.items():
-        for i in range(1, len(samples)):
-            (_, prev_leader, _), (t, leader, _) = samples[i - 1], samples[i]
-            if leader == prev_leader:
-                continue
-            before = next((e for _, ld, e in reversed(samples[:i]) if ld == prev_leader and e is not None), None)
-            after = next((e for _, ld, e in samples[i:] if ld == leader and e is not None), None)
-            changes.append({"time": round(t, 2), "topic": topic, "partition": partition, "from": prev_leader,
-                            "to": leader, "epoch_from": before, "epoch_to": after})
-    return sorted(changes, key=lambda c: c["time"])
 
 
 def build_report(history: History) -> dict[str, Any]:
@@ -87,6 +64,7 @@ def build_report(history: History) -> dict[str, Any]:
             "broker_settings": scenario.get("cluster", {}).get("broker_settings"),
         },
         "incomplete_reads": [op.error for op in history.incomplete_reads()],
+        "client_errors": [f"{op.process}: {op.error}" for op in history.by_f("producer") if op.error],
     }
 
 
@@ -131,6 +109,14 @@ def render_html(r: dict[str, Any], run_dir: Path) -> str:
                   for x in f["effects"])
         + "".join(f"<li>error: {e(err)}</li>" for err in f.get("errors", [])) + "</ul></li>"
         for f in r["faults"]) or "<li>none</li>"
+    changes = "".join(
+        f"<li>t={ch['time']} s: {e(str(ch['topic']))}-{ch['partition']} leader {ch['from']} → {ch['to']} "
+        f"(epoch {ch['epoch_from']} → {ch['epoch_to']})"
+        + (f" <b style='color:#e76f51'>unclean</b>: {ch['to']} was not in the ISR {e(str(ch['isr_before']))}"
+           if ch.get("unclean") else "") + "</li>"
+        for ch in r["leader_changes"]) or "<li>none sampled</li>"
+    problems = "".join(f"<li>client: {e(x)}</li>" for x in r.get("client_errors", [])) + "".join(
+        f"<li>final read: {e(str(x))}</li>" for x in r.get("incomplete_reads", []))
     images = ""
     for name, rel in r.get("plots", {}).items():
         data = base64.b64encode((run_dir / rel).read_bytes()).decode()
@@ -151,6 +137,8 @@ image <code>{e(str(r['image']))}</code></p><p>{e(r.get('description') or '')}</p
 <h2>Checks</h2><table><tr><th>check</th><th>verdict</th><th>count</th><th>must be zero</th><th>examples</th>
 <th>notes</th></tr>{rows}</table>
 <h2>Faults</h2><ul>{faults}</ul>
+<h2>Leader changes</h2><ul>{changes}</ul>
+{('<h2>Client errors and incomplete reads</h2><ul>' + problems + '</ul>') if problems else ''}
 <h2>Plots</h2>{images or '<p>No plots (the history has no sends or samples).</p>'}
 <p style="color:#888">Verdicts: {', '.join(v.value for v in Verdict)}. Re-render offline with
 <code>kafka-chaos report {e(str(run_dir))}</code>.</p></body></html>
@@ -202,7 +190,10 @@ def render_markdown(r: dict[str, Any]) -> str:
         lines.append("None sampled.")
     for ch in r["leader_changes"]:
         lines.append(f"- t={ch['time']} s: {ch['topic']}-{ch['partition']} leader {ch['from']} → {ch['to']} "
-                     f"(epoch {ch['epoch_from']} → {ch['epoch_to']})")
+                     f"(epoch {ch['epoch_from']} → {ch['epoch_to']})"
+                     + (f" **unclean**: {ch['to']} was not in the ISR {ch['isr_before']}" if ch.get("unclean") else ""))
+    if r.get("client_errors"):
+        lines += ["", "## Client errors", ""] + [f"- {e}" for e in r["client_errors"]]
     if r["incomplete_reads"]:
         lines += ["", "## Incomplete final reads", ""] + [f"- {e}" for e in r["incomplete_reads"]]
     if r.get("plots"):

@@ -59,7 +59,7 @@ def _with_rack_replica_in_sync(history: History, stats: pd.DataFrame, racks: dic
 
 
 def _switch_times(history: History, stats: pd.DataFrame) -> list[dict]:
-    from harness.report import leader_changes
+    from harness.leadership import leader_changes
 
     out = []
     for change in leader_changes(history):

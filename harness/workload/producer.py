@@ -173,9 +173,24 @@ class RecordingProducer:
                     poll(0)
                 seq = due
             self._drain(producer, log)
+        except KafkaException as exc:
+            # Raised by poll only for a fatal error, e.g. an idempotent producer whose sequence numbers no
+            # longer match the log after a truncation. The producer is unusable: record why and give up.
+            err = exc.args[0]
+            self.history.info(self.name, "producer", {"topic": self.topic}, error=f"fatal {err.name()}: {err.str()}")
+            self._abandon(producer)
         finally:
             log.flush()
         return self.stats
+
+    @staticmethod
+    def _abandon(producer: Producer) -> None:
+        """Purge what is left so its delivery reports say so (queued: fail; in flight: info)."""
+        try:
+            producer.purge(in_queue=True, in_flight=True)
+            producer.flush(5)
+        except KafkaException:
+            pass  # sends left without a report stay unanswered in the history
 
     def _produce_when_room(self, producer: Producer, value: str, key: bytes, on_delivery, log: SendLog) -> None:
         """The local queue is full: serve delivery reports until the send fits."""

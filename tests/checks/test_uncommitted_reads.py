@@ -28,3 +28,22 @@ def test_polled_offset_at_the_served_high_watermark_is_caught():
 
 def test_without_consumers_it_is_skipped():
     assert uncommitted_reads(clean_run(consumers=False).history()).verdict().value == "skipped"
+
+
+def _truncated_by(new_leader: int) -> Crafted:
+    """c1 polls x at offset 1; the ISR shrinks to broker 2; then `new_leader` takes over and x is gone."""
+    c = Crafted().sample(0, leader=1, isr=[1, 2, 3]).send("p0", "a", offset=0).send("p0", "x", offset=1)
+    c.poll("c1", [(0, 0, "a"), (0, 1, "x")])
+    c.sample(0, leader=1, isr=[1, 2]).sample(0, leader=-1, isr=[2]).sample(0, leader=new_leader, isr=[new_leader])
+    return c.read([(0, 0, "a")])
+
+
+def test_a_read_lost_to_an_unclean_election_is_loss_not_an_uncommitted_read():
+    r = uncommitted_reads(_truncated_by(3).history())  # broker 3 was out of the ISR: an unclean election
+    assert r.count == 0 and r.verdict().value == "pass"
+    assert r.notes["lost_to_unclean_election"] == 1
+
+
+def test_after_a_clean_election_the_same_truncation_is_still_caught():
+    r = uncommitted_reads(_truncated_by(2).history())  # broker 2 was in the ISR: clean, so x was never committed
+    assert r.count == 1 and r.notes["lost_to_unclean_election"] == 0
