@@ -16,6 +16,7 @@ matplotlib.use("Agg")  # files only, no display
 
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from harness.history import History  # noqa: E402
 
@@ -94,7 +95,11 @@ def partitions(history: History, path: Path) -> Path | None:
         ax.set_ylabel(label, fontsize=9)
         _shade_faults(ax, faults, label=ax is axes[0])
     axes[0].legend(loc="upper right", fontsize=8, ncol=4)
-    axes[0].yaxis.get_major_locator().set_params(integer=True)
+    for ax in axes[:3]:  # node ids, ISR sizes and epochs are whole numbers
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        low, high = ax.get_ylim()
+        if high - low < 2:  # a constant series: show it with a little room, not stretched over ±0.05
+            ax.set_ylim(round((low + high) / 2) - 1, round((low + high) / 2) + 1)
     return _finish(fig, axes[-1], "Partition state as most brokers report it (a gap: no leader)", path)
 
 
