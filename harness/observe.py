@@ -77,13 +77,26 @@ def partition_state(admin: AdminClient, topic: str, partition: int, with_offsets
     raise KeyError(f"{topic}-{partition} does not exist")
 
 
+def majority_view(answers: list[tuple[int, PartitionState]]) -> PartitionState:
+    """The (leader, ISR) most brokers report, from (answering node, its view) pairs. In a tie (a broker
+    did not answer in time), a view vouched for by a broker other than the leader it names beats one
+    only the named leader holds: a cut-off broker goes on claiming it leads."""
+    votes = Counter((s.leader, s.isr) for _, s in answers)
+
+    def weight(key: tuple[int, list[int]]) -> tuple[int, bool]:
+        return votes[key], any(node != key[0] for node, s in answers if (s.leader, s.isr) == key)
+
+    best = max(votes, key=weight)
+    return next(s for _, s in answers if (s.leader, s.isr) == best)
+
+
 def agreed_states(cluster, topic: str, with_offsets: bool = True, timeout_s: float = 3.0) -> list[PartitionState]:
     """Every partition's state as most running brokers report it.
 
     One broker's metadata may be stale (just resumed, or cut off and still claiming leadership), so
     neither a fault aimed at "the leader" nor a sampler may trust whichever broker happened to answer.
     Each broker is asked through its own new client, all at once; the epoch and high watermark then
-    come from ListOffsets, which partition leaders answer.
+    come from ListOffsets, asked of the agreed leader alone.
     """
     def view(b) -> list[PartitionState] | None:
         try:
@@ -95,26 +108,40 @@ def agreed_states(cluster, topic: str, with_offsets: bool = True, timeout_s: flo
 
     # All brokers at once: a sampler asking one after another fell to one sample every 2 to 5 s.
     with ThreadPoolExecutor(max_workers=max(len(cluster.brokers), 1), thread_name_prefix="observe") as pool:
-        views = [v for v in pool.map(view, cluster.brokers) if v is not None]
+        views = [(b.node_id, v) for b, v in zip(cluster.brokers, pool.map(view, cluster.brokers)) if v is not None]
     if not views:
         raise KafkaException(f"no broker answered for {topic}")
     agreed = []
-    for pid in sorted({s.partition for view in views for s in view}):
-        answers = [s for view in views for s in view if s.partition == pid]
-        (leader, isr), _ = Counter((s.leader, s.isr) for s in answers).most_common(1)[0]
-        agreed.append(next(s for s in answers if (s.leader, s.isr) == (leader, isr)))
+    for pid in sorted({s.partition for _, view in views for s in view}):
+        agreed.append(majority_view([(node, s) for node, view in views for s in view if s.partition == pid]))
     if not with_offsets:
         return agreed
-    # One ListOffsets request for every led partition; librdkafka sends each to its leader in parallel.
-    led = {TopicPartition(topic, s.partition): OffsetSpec.latest() for s in agreed if s.leader >= 0}
-    futures = cluster.admin.list_offsets(led, request_timeout=timeout_s) if led else {}
-    offsets: dict[int, tuple[int | None, int | None]] = {}
-    for tp, fut in futures.items():
+    # ListOffsets through a new client that knows only the agreed leader, so the request cannot reach a
+    # deposed leader that still answers with its old epoch and high watermark; leaders in parallel.
+    by_leader: dict[int, list[int]] = {}
+    for s in agreed:
+        if s.leader >= 0:
+            by_leader.setdefault(s.leader, []).append(s.partition)
+
+    def offsets_from(leader: int) -> dict[int, tuple[int | None, int | None]]:
+        out: dict[int, tuple[int | None, int | None]] = {}
         try:
-            res = fut.result()
-            offsets[tp.partition] = _known(res.leader_epoch, res.offset)
-        except KafkaException:
-            continue
+            futures = cluster.admin_via(leader).list_offsets(
+                {TopicPartition(topic, p): OffsetSpec.latest() for p in by_leader[leader]}, request_timeout=timeout_s)
+        except (KafkaException, KeyError):
+            return out
+        for tp, fut in futures.items():
+            try:
+                res = fut.result()
+                out[tp.partition] = _known(res.leader_epoch, res.offset)
+            except KafkaException:
+                continue
+        return out
+
+    offsets: dict[int, tuple[int | None, int | None]] = {}
+    with ThreadPoolExecutor(max_workers=max(len(by_leader), 1), thread_name_prefix="observe") as pool:
+        for found in pool.map(offsets_from, by_leader):
+            offsets.update(found)
     return [PartitionState(s.topic, s.partition, s.leader, s.replicas, s.isr, *offsets.get(s.partition, (None, None)))
             for s in agreed]
 

@@ -1,7 +1,8 @@
 """Plots of a run, drawn from its history alone (PNG files, for report.html, report.md and CI pages).
 
-- ``timeline.png``: sends per second by outcome, and acknowledgement latency p50 / p99, with every
-  fault window shaded and labelled;
+- ``timeline.png``: sends per second by outcome (acknowledged sends missing from the final read shown
+  apart, as "ok, then lost"), and acknowledgement latency p50 / p99, with every fault window shaded
+  and labelled;
 - ``partitions.png``: per partition, the leader, ISR size, leader epoch and high watermark over time;
 - ``follower_reads.png``: for each rack-aware reader, which broker served each partition over time.
 """
@@ -18,9 +19,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from harness.checks.result import present_in  # noqa: E402
 from harness.history import History  # noqa: E402
 
-COLOURS = {"ok": "#2a9d8f", "info": "#e9c46a", "fail": "#e76f51", "unanswered": "#6c757d"}
+COLOURS = {"ok": "#2a9d8f", "ok, then lost": "#9b2226", "info": "#e9c46a", "fail": "#e76f51",
+           "unanswered": "#6c757d"}
 FAULT_COLOUR = "#e76f51"
 
 
@@ -52,11 +55,15 @@ def timeline(history: History, path: Path) -> Path | None:
         return None
     faults = history.faults()
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(11, 5.5), sharex=True, constrained_layout=True)
+    outcome = sends["outcome"].fillna("unanswered")
+    final = history.reads("read")
+    if not final.empty:  # acknowledged, yet missing from the final read: the lost writes, where they were sent
+        outcome = outcome.where(~((outcome == "ok").to_numpy() & ~present_in(sends, final)), "ok, then lost")
     sends = sends.assign(second=sends["invoke_time"].fillna(sends["complete_time"]).astype(float).floordiv(1),
-                         outcome=sends["outcome"].fillna("unanswered"))
+                         outcome=outcome)
     per_second = sends.groupby(["second", "outcome"]).size().unstack(fill_value=0)
     bottom = None
-    for outcome in ("ok", "info", "fail", "unanswered"):
+    for outcome in COLOURS:
         if outcome in per_second:
             ax1.bar(per_second.index, per_second[outcome], width=1.0, bottom=bottom, color=COLOURS[outcome],
                     label=outcome, align="edge", zorder=2)
@@ -65,7 +72,7 @@ def timeline(history: History, path: Path) -> Path | None:
     ax1.legend(loc="upper right", fontsize=8, ncol=4)
     _shade_faults(ax1, faults, label=True)
 
-    ok = sends[sends["outcome"] == "ok"]
+    ok = sends[sends["outcome"].isin(["ok", "ok, then lost"])]  # every acknowledged send
     if not ok.empty:
         lat = ok.assign(ms=(ok["complete_time"] - ok["invoke_time"]) * 1000)
         q = lat.groupby("second")["ms"].quantile([0.5, 0.99]).unstack()
