@@ -6,7 +6,7 @@ has; such records survive any clean leader change. Two findings, on leaders and 
 - a polled record that the final log does not hold at that offset (the reader saw a suffix that was
   later truncated: it was exposed before it was committed);
 - a polled offset at or above the high watermark that the serving broker reported in the reader's
-  next statistics sample.
+  next statistics sample (when the samples before and after agree on the broker and the leader).
 
 A record polled before an unclean election of its partition (a leader elected from outside the ISR,
 see ``harness.leadership``) and missing from the final log was committed and then lost to that
@@ -31,7 +31,7 @@ def uncommitted_reads(history: History) -> CheckResult:
     truncated, decided = _not_in_final_log(history, polls)
     lost_unclean = _before_an_unclean_election(history, truncated)
     truncated = truncated[~lost_unclean]
-    above = _above_served_high_watermark(history, polls)
+    above, unattributed = _above_served_high_watermark(history, polls)
     examples = (records(truncated.assign(kind="not in the final log"),
                         ["kind", "process", "reader", "partition", "offset", "value", "final_value"])
                 + records(above.assign(kind="at or above the served high watermark"),
@@ -40,7 +40,8 @@ def uncommitted_reads(history: History) -> CheckResult:
                        decided=decided,
                        notes={"records_polled": int(len(polls)), "not_in_final_log": int(len(truncated)),
                               "above_high_watermark": int(len(above)),
-                              "lost_to_unclean_election": int(lost_unclean.sum())})
+                              "lost_to_unclean_election": int(lost_unclean.sum()),
+                              "records_not_attributed_to_one_broker": unattributed})
 
 
 def _not_in_final_log(history: History, polls: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
@@ -65,16 +66,28 @@ def _before_an_unclean_election(history: History, reads: pd.DataFrame) -> np.nda
     return mask
 
 
-def _above_served_high_watermark(history: History, polls: pd.DataFrame) -> pd.DataFrame:
+def _above_served_high_watermark(history: History, polls: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Polled offsets at or above the high watermark of the broker that served them, and how many polls
+    could not be attributed to one broker.
+
+    The serving broker and its high watermark come from the reader's statistics samples around the
+    poll. Only a poll with the same broker and leader in the sample before and the sample after is
+    judged: across a leader change the next sample may speak for a new leader, whose high watermark
+    lags the old one's for a moment, and a record served by the old leader would look uncommitted.
+    """
     stats = history.fetch_stats()
     if stats.empty:
-        return polls.iloc[0:0].assign(broker=[], hi_offset=[])
+        return polls.iloc[0:0].assign(broker=[], hi_offset=[]), 0
     stats = stats[stats["hi_offset"].notna() & (stats["hi_offset"] >= 0)]
     left = polls.sort_values("time").astype({"process": object, "topic": object, "partition": "int64",
                                              "offset": "int64"})
-    right = stats[["process", "topic", "partition", "time", "broker", "hi_offset"]].sort_values("time")
+    right = stats[["process", "topic", "partition", "time", "broker", "leader", "hi_offset"]].sort_values("time")
     right = right.astype({"process": object, "topic": object, "partition": "int64", "hi_offset": "int64"})
-    # The first statistics sample after each poll, from the same consumer, for the same partition.
-    joined = pd.merge_asof(left, right, on="time", by=["process", "topic", "partition"], direction="forward")
-    joined = joined[joined["hi_offset"].notna()]
-    return joined[joined["offset"] >= joined["hi_offset"]]
+    by = ["process", "topic", "partition"]
+    after = pd.merge_asof(left, right, on="time", by=by, direction="forward")
+    before = pd.merge_asof(left, right, on="time", by=by, direction="backward")
+    judged = (after["hi_offset"].notna() & before["broker"].notna()
+              & (after["broker"] == before["broker"]) & (after["leader"] == before["leader"])).to_numpy(dtype=bool)
+    unattributed = int((after["hi_offset"].notna().to_numpy(dtype=bool) & ~judged).sum())
+    joined = after[judged]
+    return joined[joined["offset"] >= joined["hi_offset"]], unattributed
