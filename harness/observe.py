@@ -126,15 +126,16 @@ def agreed_states(cluster, topic: str, with_offsets: bool = True, timeout_s: flo
     def offsets_from(leader: int) -> dict[int, tuple[int | None, int | None]]:
         out: dict[int, tuple[int | None, int | None]] = {}
         try:
-            futures = cluster.admin_via(leader).list_offsets(
-                {TopicPartition(topic, p): OffsetSpec.latest() for p in by_leader[leader]}, request_timeout=timeout_s)
+            admin = cluster.admin_via(leader)  # held until the answers are in: a dropped client never answers
+            futures = admin.list_offsets({TopicPartition(topic, p): OffsetSpec.latest() for p in by_leader[leader]},
+                                         request_timeout=timeout_s)
         except (KafkaException, KeyError):
             return out
         for tp, fut in futures.items():
             try:
-                res = fut.result()
+                res = fut.result(timeout=timeout_s + 5)
                 out[tp.partition] = _known(res.leader_epoch, res.offset)
-            except KafkaException:
+            except (KafkaException, TimeoutError):
                 continue
         return out
 

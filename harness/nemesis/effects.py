@@ -66,8 +66,11 @@ def start_effect(ctx: FaultContext, before: PartitionState | None, timeout_s: fl
         after = _since(ctx.started)
         if s is None:
             return Effect(None, after, f"the leader of {name} to move away from {before.leader}")
-        epoch, _ = wait_for(lambda: partition_state(ctx.cluster.admin, before.topic,
-                                                    before.partition).epoch, 10.0)
+        def new_epoch():  # asked of the new leader alone: a deposed leader may still answer with its old one
+            admin = ctx.cluster.admin_via(s.leader)
+            return partition_state(admin, before.topic, before.partition).epoch
+
+        epoch, _ = wait_for(new_epoch, 10.0)
         return Effect(f"leader of {name} moved from {before.leader} to {s.leader}, leader epoch {before.epoch} -> "
                       f"{epoch}, after {after:.1f} s", after, "")
     dropped = cut & set(before.replicas)
