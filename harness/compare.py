@@ -155,7 +155,8 @@ def heatmaps(summary: pd.DataFrame, out_dir: Path) -> list[Path]:
         ax.set_xticks(range(len(grid.columns)), grid.columns, fontsize=8)
         ax.set_yticks(range(len(grid.index)), grid.index, fontsize=8)
         for (i, j), v in pd.DataFrame(grid.to_numpy()).stack().items():
-            ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=9)
+            label = f"{v:,.0f}" if float(v).is_integer() else f"{v:.3g}"  # 1,309 rather than 1.31e+03
+            ax.text(j, i, label, ha="center", va="center", fontsize=9)
         fig.colorbar(im, ax=ax, shrink=0.8)
         ax.set_title(title, fontsize=10)
         path = out_dir / f"heatmap_{col}.png"
