@@ -126,8 +126,9 @@ def follower_reads(history: History, path: Path) -> Path | None:
         for partition, part in grp.groupby("partition"):
             served = pd.to_numeric(part["broker"], errors="coerce")
             ax.step(part["time"], served.where(served >= 0), where="post", lw=1.6, label=f"p{partition} served by")
-            ax.step(part["time"], part["leader"], where="post", lw=1, ls="--", alpha=0.6,
-                    label=f"p{partition} leader")
+            leader = pd.to_numeric(part["leader"], errors="coerce")
+            ax.step(part["time"], leader.where(leader >= 0), where="post", lw=1, ls="--", alpha=0.6,
+                    label=f"p{partition} leader")  # -1 (no leader) is a gap
         same = [n for n, r in racks.items() if r == rack]
         ax.set_title(f"{reader} (client.rack={rack}; own-rack broker(s): {same})", fontsize=9, loc="left")
         ax.set_ylabel("broker")
