@@ -78,7 +78,7 @@ class Op:
         return orjson.dumps(d).decode()
 
     @classmethod
-    def from_json(cls, line: str) -> Op:
+    def from_json(cls, line: str | bytes) -> Op:
         d = orjson.loads(line)
         return cls(d["index"], d["time"], d["process"], _OP_TYPES[d["type"]], d["f"], d.get("value"), d.get("error"))
 
@@ -150,9 +150,7 @@ def read_ops(path: Path | str) -> Iterator[Op]:
             if not line.strip():
                 continue
             try:
-                d = orjson.loads(line)
-                op = Op(d["index"], d["time"], d["process"], _OP_TYPES[d["type"]], d["f"], d.get("value"),
-                        d.get("error"))
+                op = Op.from_json(line)
             except (KeyError, TypeError, orjson.JSONDecodeError) as exc:
                 if not line.endswith(b"\n"):
                     return
