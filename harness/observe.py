@@ -51,22 +51,28 @@ def partition_states(admin: AdminClient, topic: str, with_offsets: bool = True,
     states = {p.id: PartitionState(topic, p.id, p.leader, tuple(p.replicas), tuple(sorted(p.isrs)))
               for p in md.partitions.values()}
     if with_offsets:
-        futures = admin.list_offsets({TopicPartition(topic, pid): OffsetSpec.latest() for pid in states},
-                                     request_timeout=timeout_s)
-        for tp, fut in futures.items():
-            try:
-                res = fut.result()
-            except KafkaException:
-                continue
-            s = states[tp.partition]
-            states[tp.partition] = PartitionState(s.topic, s.partition, s.leader, s.replicas, s.isr,
-                                                  *_known(res.leader_epoch, res.offset))
+        for pid, (epoch, hwm) in latest_offsets(admin, topic, list(states), timeout_s).items():
+            s = states[pid]
+            states[pid] = PartitionState(s.topic, s.partition, s.leader, s.replicas, s.isr, epoch, hwm)
     return [states[k] for k in sorted(states)]
 
 
-def _known(epoch: int | None, offset: int) -> tuple[int | None, int | None]:
-    """ListOffsets answers an offset of -1001 (OFFSET_INVALID) and no epoch when it has none: say None."""
-    return (epoch if epoch is not None and epoch >= 0 else None), (offset if offset >= 0 else None)
+def latest_offsets(admin: AdminClient, topic: str, partitions: list[int],
+                   timeout_s: float) -> dict[int, tuple[int | None, int | None]]:
+    """Leader epoch and high watermark (ListOffsets latest) of the partitions whose leader answered.
+    ``admin`` must stay referenced until this returns: a dropped client never answers."""
+    futures = admin.list_offsets({TopicPartition(topic, p): OffsetSpec.latest() for p in partitions},
+                                 request_timeout=timeout_s)
+    out: dict[int, tuple[int | None, int | None]] = {}
+    for tp, fut in futures.items():
+        try:
+            res = fut.result(timeout=timeout_s + 5)
+        except (KafkaException, TimeoutError):
+            continue
+        # -1001 (OFFSET_INVALID) and a missing epoch mean the leader had none: say None.
+        out[tp.partition] = (res.leader_epoch if res.leader_epoch is not None and res.leader_epoch >= 0 else None,
+                             res.offset if res.offset >= 0 else None)
+    return out
 
 
 def partition_state(admin: AdminClient, topic: str, partition: int, with_offsets: bool = True,
@@ -124,20 +130,11 @@ def agreed_states(cluster, topic: str, with_offsets: bool = True, timeout_s: flo
             by_leader.setdefault(s.leader, []).append(s.partition)
 
     def offsets_from(leader: int) -> dict[int, tuple[int | None, int | None]]:
-        out: dict[int, tuple[int | None, int | None]] = {}
         try:
-            admin = cluster.admin_via(leader)  # held until the answers are in: a dropped client never answers
-            futures = admin.list_offsets({TopicPartition(topic, p): OffsetSpec.latest() for p in by_leader[leader]},
-                                         request_timeout=timeout_s)
+            admin = cluster.admin_via(leader)
+            return latest_offsets(admin, topic, by_leader[leader], timeout_s)
         except (KafkaException, KeyError):
-            return out
-        for tp, fut in futures.items():
-            try:
-                res = fut.result(timeout=timeout_s + 5)
-                out[tp.partition] = _known(res.leader_epoch, res.offset)
-            except (KafkaException, TimeoutError):
-                continue
-        return out
+            return {}
 
     offsets: dict[int, tuple[int | None, int | None]] = {}
     with ThreadPoolExecutor(max_workers=max(len(by_leader), 1), thread_name_prefix="observe") as pool:

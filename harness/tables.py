@@ -169,17 +169,19 @@ def _sends_frame(ev: _SendEvents, vid: np.ndarray) -> pd.DataFrame:
         out[completed] = np.asarray(column, dtype=dtype)[done] if len(done) else []
         return out
 
-    def ints_at_done(items: list) -> pd.arrays.IntegerArray:
-        picked = np.asarray(items, dtype=object)[done_in_completions] if len(done) else np.array([], object)
-        present = np.zeros(n_rows, dtype=bool)
-        present[completed] = picked != None  # noqa: E711 (elementwise on an object array)
+    def from_completions(items: list) -> np.ndarray:
+        """A completion-only column, one entry per row (None where the send never completed)."""
+        out = np.full(n_rows, None, dtype=object)
+        out[completed] = np.asarray(items, dtype=object)[done_in_completions] if len(done) else []
+        return out
+
+    def ints(items: np.ndarray) -> pd.arrays.IntegerArray:
+        present = items != None  # noqa: E711 (elementwise on an object array)
         data = np.zeros(n_rows, dtype=np.int64)
-        data[present] = picked[picked != None].astype(np.int64)  # noqa: E711
+        data[present] = items[present].astype(np.int64)
         return pd.arrays.IntegerArray(data, ~present)
 
     times = np.asarray(ev.time, dtype=float)
-    errors = np.full(n_rows, None, dtype=object)
-    errors[completed] = np.asarray(ev.error, dtype=object)[done_in_completions] if len(done) else []
     return pd.DataFrame({
         "process": _objects(ev.per_event(ev.process)[first]),
         "topic": _objects(ev.per_event(ev.topic)[first]),
@@ -187,14 +189,13 @@ def _sends_frame(ev: _SendEvents, vid: np.ndarray) -> pd.DataFrame:
         "invoke_time": np.where(is_invoke[first], times[first], np.nan),
         "complete_time": at_done(times, float, np.nan),
         "outcome": _objects(at_done(ev.per_event(ev.outcome))),
-        "partition": ints_at_done(ev.partition),
-        "offset": ints_at_done(ev.offset),
-        "error": _objects(errors),
+        "partition": ints(from_completions(ev.partition)),
+        "offset": ints(from_completions(ev.offset)),
+        "error": _objects(from_completions(ev.error)),
         "vid": vid[first],
     }, columns=SEND_COLUMNS, copy=False)
 
 
 def _objects(items) -> pd.Series:
     """An object column as is: letting pandas infer a string dtype costs a pass over millions of values."""
-    return pd.Series(np.asarray(items, dtype=object) if not isinstance(items, np.ndarray) else items, dtype=object,
-                     copy=False)
+    return pd.Series(np.asarray(items, dtype=object), dtype=object, copy=False)

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from harness.nemesis import netfilter
 from harness.nemesis.actions import FaultContext
-from harness.observe import PartitionState, active_controller, agreed_state, partition_state, wait_for
+from harness.observe import (PartitionState, active_controller, agreed_state, latest_offsets, partition_state,
+                             wait_for)
 from harness.scenario import FaultKind, Role
 
 LOSS_WINDOW_S = 3.0
@@ -68,7 +69,7 @@ def start_effect(ctx: FaultContext, before: PartitionState | None, timeout_s: fl
             return Effect(None, after, f"the leader of {name} to move away from {before.leader}")
         def new_epoch():  # asked of the new leader alone: a deposed leader may still answer with its old one
             admin = ctx.cluster.admin_via(s.leader)
-            return partition_state(admin, before.topic, before.partition).epoch
+            return latest_offsets(admin, before.topic, [before.partition], 5.0).get(before.partition, (None,))[0]
 
         epoch, _ = wait_for(new_epoch, 10.0)
         return Effect(f"leader of {name} moved from {before.leader} to {s.leader}, leader epoch {before.epoch} -> "

@@ -52,6 +52,11 @@ class _Columns:
     def appenders(self, *names: str) -> tuple[Callable, ...]:
         return tuple(self.columns[name].append for name in names)
 
+    def add(self, *row) -> None:
+        """One record, its fields in the columns' order (for the rare paths; hot ones hold appenders)."""
+        for column, field_ in zip(self.columns.values(), row, strict=True):
+            column.append(field_)
+
     def take(self) -> dict[str, list]:
         batch = {name: column.copy() for name, column in self.columns.items()}
         for column in self.columns.values():
@@ -114,10 +119,7 @@ class SendLog:
         return on_delivery
 
     def failed(self, value: str, error: str, type_: OpType = OpType.FAIL) -> None:
-        columns = self.completed[type_].columns
-        columns["values"].append(value)
-        columns["times"].append(time.monotonic() - self.history.start)
-        columns["errors"].append(error)
+        self.completed[type_].add(value, time.monotonic() - self.history.start, error)
 
 
 @dataclass
