@@ -16,8 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness.checks import run_checks
-from harness.history import History, Op, OpType
+from harness.checks.suite import run_checks
+from harness.history.loader import History
+from harness.history.ops import Op, OpType
 
 PARTITIONS = 6
 PRODUCERS = 4

@@ -9,9 +9,10 @@ import argparse
 import statistics
 import time
 
-from harness.engine import unwind_on_sigterm
-from harness.cluster import ClusterConfig, KafkaCluster
-from harness.image import ImageSpec, ensure_image
+from harness.cluster.config import ClusterConfig, ImageSpec
+from harness.cluster.engine import unwind_on_sigterm
+from harness.cluster.image import ensure_image
+from harness.cluster.kraft import KafkaCluster
 
 
 def main() -> None:

@@ -18,13 +18,16 @@ from pathlib import Path
 
 from confluent_kafka.admin import NewTopic
 
-from harness.engine import unwind_on_sigterm
-from harness.cluster import ClusterConfig, KafkaCluster
-from harness.history import History, HistoryWriter
-from harness.image import ImageSpec, ensure_image
-from harness.nemesis import Nemesis, netfilter
-from harness.observe import all_in_sync, wait_for
-from harness.scenario import FaultSpec
+from harness.cluster.config import ClusterConfig, ImageSpec
+from harness.cluster.engine import unwind_on_sigterm
+from harness.cluster.image import ensure_image
+from harness.cluster.kraft import KafkaCluster
+from harness.history.loader import History
+from harness.history.writer import HistoryWriter
+from harness.nemesis import netfilter
+from harness.nemesis.core import Nemesis
+from harness.nemesis.spec import FaultSpec
+from harness.observe.state import all_in_sync, wait_for
 
 SETTINGS = {"replica.lag.time.max.ms": "5000", "broker.session.timeout.ms": "6000",
             "broker.heartbeat.interval.ms": "1000"}

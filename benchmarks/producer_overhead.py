@@ -19,11 +19,12 @@ from pathlib import Path
 from confluent_kafka import Producer
 from confluent_kafka.admin import NewTopic
 
-from harness.engine import unwind_on_sigterm
-from harness.cluster import ClusterConfig, KafkaCluster
-from harness.history import HistoryWriter
-from harness.image import ImageSpec, ensure_image
-from harness.observe import all_in_sync, wait_for
+from harness.cluster.config import ClusterConfig, ImageSpec
+from harness.cluster.engine import unwind_on_sigterm
+from harness.cluster.image import ensure_image
+from harness.cluster.kraft import KafkaCluster
+from harness.history.writer import HistoryWriter
+from harness.observe.state import all_in_sync, wait_for
 from harness.workload.producer import KEYS, RecordingProducer
 
 SETTINGS = {"acks": "all", "enable.idempotence": True, "linger.ms": 5, "max.in.flight.requests.per.connection": 5}

@@ -37,7 +37,7 @@ if ! timeout 10 docker info >/dev/null 2>&1; then
 fi
 
 # 3. Broker image (offline recipe; `kafka-chaos image --recipe official` where a registry is reachable)
-if ! .venv/bin/python -c "import sys; from harness.image import ImageSpec, image_exists; sys.exit(0 if image_exists(ImageSpec().tag) else 1)"; then
+if ! .venv/bin/python -c "import sys; from harness.cluster.config import ImageSpec; from harness.cluster.image import image_exists; sys.exit(0 if image_exists(ImageSpec().tag) else 1)"; then
   command -v mmdebstrap >/dev/null || apt_install mmdebstrap
   command -v mvn >/dev/null || apt_install maven
   .venv/bin/kafka-chaos image || die "broker image build failed"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.cluster import ClusterConfig
+from harness.cluster.config import ClusterConfig
 
 pytest_plugins = ["pytester"]
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from harness.history import History, Op, OpType
+from harness.history.loader import History
+from harness.history.ops import Op, OpType
 
 
 class Crafted:

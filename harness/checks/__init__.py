@@ -1,54 +1,12 @@
-"""The checks: pure functions over a loaded history, each returning a CheckResult.
+"""The checks: pure functions over a loaded history, each returning a CheckResult (``suite`` runs them all).
 
-``run_checks`` runs them all, safely: a check that raises becomes an undecided result naming the error,
-never a crash of the report.
+The names live here, apart from the checks themselves, so that validating a scenario file does not load
+pandas.
 """
 
-from __future__ import annotations
+CHECK_NAMES = ("lost_writes", "unseen", "duplicates", "inconsistent_offsets", "reordering", "uncommitted_reads",
+               "follower_reads", "availability")
 
-from typing import Callable
-
-from harness.checks.availability import availability
-from harness.checks.duplicates import duplicates
-from harness.checks.follower_reads import follower_reads
-from harness.checks.inconsistent_offsets import inconsistent_offsets
-from harness.checks.lost_writes import lost_writes
-from harness.checks.reordering import reordering
-from harness.checks.uncommitted_reads import uncommitted_reads
-from harness.checks.unseen import unseen
-from harness.checks.result import CheckResult, Verdict
-from harness.history import History, gc_paused
-
-Check = Callable[[History], CheckResult]
-
-CHECKS: dict[str, Check] = {
-    "lost_writes": lost_writes,
-    "unseen": unseen,
-    "duplicates": duplicates,
-    "inconsistent_offsets": inconsistent_offsets,
-    "reordering": reordering,
-    "uncommitted_reads": uncommitted_reads,
-    "follower_reads": follower_reads,
-    "availability": availability,
-}
-
-DEFAULT_MUST_BE_ZERO = [name for name in CHECKS if name not in ("availability", "unseen")]
+DEFAULT_MUST_BE_ZERO = [name for name in CHECK_NAMES if name not in ("availability", "unseen")]
 """Safety checks must find nothing unless a scenario says otherwise; availability and unseen (late, not
 lost) are reported as findings."""
-
-
-def run_checks(history: History, names: list[str] | None = None) -> dict[str, CheckResult]:
-    results: dict[str, CheckResult] = {}
-    with gc_paused():
-        for name in names or list(CHECKS):
-            try:
-                results[name] = CHECKS[name](history)
-            except Exception as exc:  # a broken check must not hide the others' results
-                results[name] = CheckResult(name, 0, decided=False,
-                                            notes={"error": f"{type(exc).__name__}: {exc}"})
-    return results
-
-
-__all__ = ["CHECKS", "DEFAULT_MUST_BE_ZERO", "CheckResult", "Verdict", "availability", "duplicates",
-           "follower_reads", "inconsistent_offsets", "lost_writes", "reordering", "run_checks",
-           "uncommitted_reads", "unseen"]

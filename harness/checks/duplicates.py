@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from harness.checks.result import CheckResult
-from harness.history import History
+from harness.history.loader import History
 
 
 def duplicates(history: History) -> CheckResult:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from harness.checks.result import CheckResult
-from harness.history import History
+from harness.history.loader import History
 
 WARMUP_S = 3.0
 """A reader's first fetches go to the leader, which then redirects it; samples this early do not count."""
@@ -59,7 +59,7 @@ def _with_rack_replica_in_sync(history: History, stats: pd.DataFrame, racks: dic
 
 
 def _switch_times(history: History, stats: pd.DataFrame) -> list[dict]:
-    from harness.leadership import leader_changes
+    from harness.observe.leadership import leader_changes
 
     out = []
     for change in leader_changes(history):

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from harness.checks.result import CheckResult
-from harness.history import History
+from harness.history.loader import History
 
 
 def inconsistent_offsets(history: History) -> CheckResult:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from harness.checks.result import CheckResult, present_in, records
-from harness.history import History
+from harness.history.loader import History
 
 
 def lost_writes(history: History) -> CheckResult:

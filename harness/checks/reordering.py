@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from harness.checks.result import MAX_EXAMPLES, CheckResult, records
-from harness.history import History
+from harness.history.loader import History
 
 
 def reordering(history: History) -> CheckResult:

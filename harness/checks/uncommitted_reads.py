@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from harness.checks.result import MAX_EXAMPLES, CheckResult, records
-from harness.history import History
-from harness.leadership import unclean_elections
+from harness.history.loader import History
+from harness.observe.leadership import unclean_elections
 
 
 def uncommitted_reads(history: History) -> CheckResult:

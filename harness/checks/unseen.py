@@ -7,7 +7,7 @@ not gone. It says whether the consumers kept up with what was acknowledged.
 from __future__ import annotations
 
 from harness.checks.result import CheckResult, present_in, records
-from harness.history import History
+from harness.history.loader import History
 
 
 def unseen(history: History) -> CheckResult:

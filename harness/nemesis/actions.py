@@ -13,11 +13,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from harness.cluster import Broker, KafkaCluster
+from harness.cluster.kraft import Broker, KafkaCluster
 from harness.errors import FaultError
 from harness.nemesis import netfilter, shapes
 from harness.nemesis.netfilter import Rule
-from harness.scenario import FaultKind, FaultSpec
+from harness.nemesis.spec import FaultKind, FaultSpec
 
 
 class FaultUnsupported(FaultError):

@@ -14,14 +14,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from harness.cluster import KafkaCluster
+from harness.cluster.kraft import KafkaCluster
 from harness.errors import FaultError
-from harness.history import HistoryWriter
+from harness.history.writer import HistoryWriter
 from harness.nemesis import netfilter
 from harness.nemesis.actions import ACTIONS, FaultContext, FaultUnsupported
 from harness.nemesis.effects import Effect, heal_effect, start_effect
-from harness.observe import PartitionState, active_controller, agreed_state
-from harness.scenario import FaultSpec, Role, TargetSpec
+from harness.nemesis.spec import FaultSpec, Role, TargetSpec
+from harness.observe.state import PartitionState, active_controller, agreed_state
 
 PROCESS = "nemesis"
 EFFECT_TIMEOUT_S = 60.0

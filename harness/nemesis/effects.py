@@ -11,9 +11,15 @@ from dataclasses import dataclass
 
 from harness.nemesis import netfilter
 from harness.nemesis.actions import FaultContext
-from harness.observe import (PartitionState, active_controller, agreed_state, latest_offsets, partition_state,
-                             wait_for)
-from harness.scenario import FaultKind, Role
+from harness.nemesis.spec import FaultKind, Role
+from harness.observe.state import (
+    PartitionState,
+    active_controller,
+    agreed_state,
+    latest_offsets,
+    partition_state,
+    wait_for,
+)
 
 LOSS_WINDOW_S = 3.0
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shlex
 
-from harness.cluster import Broker
+from harness.cluster.kraft import Broker
 from harness.errors import FaultError
 
 CHAIN_IN = "KAFKA-CHAOS-IN"

@@ -14,11 +14,11 @@ from harness.errors import FaultError
 
 if TYPE_CHECKING:
     from harness.nemesis.core import ActiveFault, Nemesis
-    from harness.scenario import FaultSpec, RandomFaults
+    from harness.nemesis.spec import FaultSpec, RandomFaults
 
 
 def random_schedule(spec: RandomFaults, end_s: float, seed: int) -> list[FaultSpec]:
-    from harness.scenario import FaultKind, FaultSpec
+    from harness.nemesis.spec import FaultKind, FaultSpec
 
     rng = random.Random(seed)
     faults: list[FaultSpec] = []

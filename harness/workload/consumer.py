@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
-from harness.history import HistoryWriter
+from harness.history.writer import HistoryWriter
 
 STATS_FIELDS = ("leader", "broker", "hi_offset", "lo_offset", "ls_offset", "fetch_state", "next_offset",
                 "leader_epoch")

@@ -16,7 +16,8 @@ from typing import Callable
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
-from harness.history import HistoryWriter, OpType
+from harness.history.ops import OpType
+from harness.history.writer import HistoryWriter
 from harness.workload.outcomes import classify
 
 KEYS = 64

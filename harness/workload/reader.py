@@ -7,7 +7,7 @@ import uuid
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
-from harness.history import HistoryWriter
+from harness.history.writer import HistoryWriter
 
 CHUNK = 20_000
 """Records per history op, so no single line grows without bound."""

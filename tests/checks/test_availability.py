@@ -1,4 +1,4 @@
-from harness.checks import availability
+from harness.checks.availability import availability
 from tests.crafted import Crafted, clean_run
 
 

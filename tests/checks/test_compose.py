@@ -1,4 +1,5 @@
-from harness.checks import CHECKS, Verdict, run_checks
+from harness.checks.result import Verdict
+from harness.checks.suite import CHECKS, run_checks
 from tests.crafted import clean_run
 
 

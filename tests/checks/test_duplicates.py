@@ -1,4 +1,4 @@
-from harness.checks import duplicates
+from harness.checks.duplicates import duplicates
 from tests.crafted import Crafted, clean_run
 
 

@@ -1,4 +1,4 @@
-from harness.checks import follower_reads
+from harness.checks.follower_reads import follower_reads
 from tests.crafted import Crafted, clean_run
 
 

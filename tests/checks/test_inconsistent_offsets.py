@@ -1,4 +1,4 @@
-from harness.checks import inconsistent_offsets
+from harness.checks.inconsistent_offsets import inconsistent_offsets
 from tests.crafted import Crafted, clean_run
 
 

@@ -1,4 +1,4 @@
-from harness.checks import lost_writes
+from harness.checks.lost_writes import lost_writes
 from tests.crafted import Crafted, clean_run
 
 

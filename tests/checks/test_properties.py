@@ -5,8 +5,12 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.checks import (duplicates, inconsistent_offsets, lost_writes, reordering, uncommitted_reads,
-                            unseen)
+from harness.checks.duplicates import duplicates
+from harness.checks.inconsistent_offsets import inconsistent_offsets
+from harness.checks.lost_writes import lost_writes
+from harness.checks.reordering import reordering
+from harness.checks.uncommitted_reads import uncommitted_reads
+from harness.checks.unseen import unseen
 from tests.crafted import Crafted
 
 

@@ -1,4 +1,4 @@
-from harness.checks import reordering
+from harness.checks.reordering import reordering
 from tests.crafted import Crafted, clean_run
 
 

@@ -1,4 +1,4 @@
-from harness.checks import uncommitted_reads
+from harness.checks.uncommitted_reads import uncommitted_reads
 from tests.crafted import Crafted, clean_run
 
 

@@ -1,4 +1,4 @@
-from harness.checks import unseen
+from harness.checks.unseen import unseen
 from tests.crafted import Crafted, clean_run
 
 

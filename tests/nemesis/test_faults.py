@@ -14,10 +14,13 @@ from confluent_kafka import Producer
 from confluent_kafka.admin import NewTopic
 
 from harness.errors import FaultError
-from harness.history import History, HistoryWriter, OpType
-from harness.nemesis import Nemesis, netfilter
-from harness.observe import active_controller, agreed_state, all_in_sync, partition_state, wait_for
-from harness.scenario import FaultSpec
+from harness.history.loader import History
+from harness.history.ops import OpType
+from harness.history.writer import HistoryWriter
+from harness.nemesis import netfilter
+from harness.nemesis.core import Nemesis
+from harness.nemesis.spec import FaultSpec
+from harness.observe.state import active_controller, agreed_state, all_in_sync, partition_state, wait_for
 
 pytestmark = pytest.mark.cluster
 

@@ -1,7 +1,9 @@
 """Schedules: every fault kind has an inject and a heal; timelines always heal; random ones are seeded."""
 
-from harness.nemesis import ACTIONS, Schedule
-from harness.scenario import FaultKind, parse_scenario
+from harness.nemesis.actions import ACTIONS
+from harness.nemesis.schedule import Schedule
+from harness.nemesis.spec import FaultKind
+from harness.run.scenario import parse_scenario
 
 
 def test_every_fault_kind_has_an_inject_and_a_heal():
@@ -32,8 +34,8 @@ def test_zero_length_fault_heals_right_after_its_inject():
 
 
 def _random(seed, **kw):
-    from harness.nemesis import random_schedule
-    from harness.scenario import RandomFaults
+    from harness.nemesis.schedule import random_schedule
+    from harness.nemesis.spec import RandomFaults
 
     spec = RandomFaults(kinds=["kill", "pause", "isolate", "loss"], **kw)
     return random_schedule(spec, end_s=120.0, seed=seed)

@@ -8,8 +8,9 @@ import pytest
 from confluent_kafka import Producer
 from confluent_kafka.admin import NewTopic
 
-from harness.history import History, HistoryWriter
-from harness.observe import all_in_sync, partition_state, wait_for
+from harness.history.loader import History
+from harness.history.writer import HistoryWriter
+from harness.observe.state import all_in_sync, partition_state, wait_for
 from harness.workload.consumer import RecordingConsumer
 
 pytestmark = pytest.mark.cluster

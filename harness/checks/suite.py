@@ -1,0 +1,46 @@
+"""Every check by name, and ``run_checks``, which runs them all safely: a check that raises becomes an
+undecided result naming the error, never a crash of the report.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from harness.checks import CHECK_NAMES
+from harness.checks.availability import availability
+from harness.checks.duplicates import duplicates
+from harness.checks.follower_reads import follower_reads
+from harness.checks.inconsistent_offsets import inconsistent_offsets
+from harness.checks.lost_writes import lost_writes
+from harness.checks.reordering import reordering
+from harness.checks.result import CheckResult
+from harness.checks.uncommitted_reads import uncommitted_reads
+from harness.checks.unseen import unseen
+from harness.history.loader import History
+from harness.history.ops import gc_paused
+
+Check = Callable[[History], CheckResult]
+
+CHECKS: dict[str, Check] = {
+    "lost_writes": lost_writes,
+    "unseen": unseen,
+    "duplicates": duplicates,
+    "inconsistent_offsets": inconsistent_offsets,
+    "reordering": reordering,
+    "uncommitted_reads": uncommitted_reads,
+    "follower_reads": follower_reads,
+    "availability": availability,
+}
+assert tuple(CHECKS) == CHECK_NAMES, "harness.checks.CHECK_NAMES must list every check, in order"
+
+
+def run_checks(history: History, names: list[str] | None = None) -> dict[str, CheckResult]:
+    results: dict[str, CheckResult] = {}
+    with gc_paused():
+        for name in names or list(CHECKS):
+            try:
+                results[name] = CHECKS[name](history)
+            except Exception as exc:  # a broken check must not hide the others' results
+                results[name] = CheckResult(name, 0, decided=False,
+                                            notes={"error": f"{type(exc).__name__}: {exc}"})
+    return results

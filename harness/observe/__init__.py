@@ -1,0 +1,1 @@
+"""Observation: everything that learns what the cluster did (partition state, samples, leader changes)."""

@@ -1,0 +1,2 @@
+"""The report: one model built from the history and the check results, rendered to JSON, Markdown,
+HTML and plots."""

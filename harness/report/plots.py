@@ -1,0 +1,152 @@
+"""Plots of a run, drawn from its history alone (PNG files, for report.html, report.md and CI pages).
+
+- ``timeline.png``: sends per second by outcome (acknowledged sends missing from the final read shown
+  apart, as "ok, then lost"), and acknowledgement latency p50 / p99, with every fault window shaded
+  and labelled;
+- ``partitions.png``: per partition, the leader, ISR size, leader epoch and high watermark over time;
+- ``follower_reads.png``: for each rack-aware reader, which broker served each partition over time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+from harness.checks.result import present_in  # noqa: E402
+from harness.history.loader import History  # noqa: E402
+
+COLOURS = {"ok": "#2a9d8f", "ok, then lost": "#9b2226", "info": "#e9c46a", "fail": "#e76f51",
+           "unanswered": "#6c757d"}
+FAULT_COLOUR = "#e76f51"
+
+
+def _shade_faults(ax, faults: list[dict], label: bool) -> None:
+    """Shade each fault's window behind the data; labels step down in rows so neighbours don't overlap."""
+    for i, f in enumerate(f for f in faults if f["start"] is not None):
+        end = f["end"] if f["end"] is not None else ax.get_xlim()[1]
+        ax.axvspan(f["start"], end, color=FAULT_COLOUR, alpha=0.12, lw=0, zorder=0)
+        if label:
+            ax.text(f["start"], 1.0 - 0.08 * (i % LABEL_ROWS), f" {f['kind']} {f['target']}",
+                    transform=ax.get_xaxis_transform(), fontsize=7, va="top", ha="left", color="#9b2226",
+                    clip_on=True, zorder=3, bbox={"facecolor": "white", "alpha": 0.7, "lw": 0, "pad": 0.5})
+
+
+LABEL_ROWS = 4
+
+
+def _finish(fig, bottom_ax, title: str, path: Path) -> Path:
+    bottom_ax.set_xlabel("seconds since the run started")
+    fig.suptitle(title, fontsize=11)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def timeline(history: History, path: Path) -> Path | None:
+    sends = history.sends()
+    if sends.empty:
+        return None
+    faults = history.faults()
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(11, 5.5), sharex=True, constrained_layout=True)
+    outcome = sends["outcome"].fillna("unanswered")
+    final = history.reads("read")
+    if not final.empty:  # acknowledged, yet missing from the final read: the lost writes, where they were sent
+        outcome = outcome.where(~((outcome == "ok").to_numpy() & ~present_in(sends, final)), "ok, then lost")
+    sends = sends.assign(second=sends["invoke_time"].fillna(sends["complete_time"]).astype(float).floordiv(1),
+                         outcome=outcome)
+    per_second = sends.groupby(["second", "outcome"]).size().unstack(fill_value=0)
+    bottom = None
+    for outcome in COLOURS:
+        if outcome in per_second:
+            ax1.bar(per_second.index, per_second[outcome], width=1.0, bottom=bottom, color=COLOURS[outcome],
+                    label=outcome, align="edge", zorder=2)
+            bottom = per_second[outcome] if bottom is None else bottom + per_second[outcome]
+    ax1.set_ylabel("sends / s (by invoke time)")
+    ax1.legend(loc="upper right", fontsize=8, ncol=4)
+    _shade_faults(ax1, faults, label=True)
+
+    ok = sends[sends["outcome"].isin(["ok", "ok, then lost"])]  # every acknowledged send
+    if not ok.empty:
+        lat = ok.assign(ms=(ok["complete_time"] - ok["invoke_time"]) * 1000)
+        q = lat.groupby("second")["ms"].quantile([0.5, 0.99]).unstack()
+        ax2.plot(q.index + 0.5, q[0.5], label="p50", color="#264653")
+        ax2.plot(q.index + 0.5, q[0.99], label="p99", color="#e76f51")
+        ax2.set_yscale("log")
+        ax2.legend(loc="upper right", fontsize=8)
+    ax2.set_ylabel("ack latency (ms)")
+    _shade_faults(ax2, faults, label=False)
+    return _finish(fig, ax2, "Workload: throughput and latency, faults shaded", path)
+
+
+def partitions(history: History, path: Path) -> Path | None:
+    samples = history.samples()
+    if samples.empty:
+        return None
+    faults = history.faults()
+    samples = samples.assign(isr_size=samples["isr"].map(len))
+    panels = [("leader", "leader (node id)"), ("isr_size", "ISR size"), ("epoch", "leader epoch"),
+              ("hwm", "high watermark")]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(11, 8), sharex=True, constrained_layout=True)
+    for ax, (col, label) in zip(axes, panels):
+        for (topic, partition), grp in samples.groupby(["topic", "partition"]):
+            values = pd.to_numeric(grp[col], errors="coerce")
+            values = values.where(values >= 0)  # -1 (no leader), -1001 (no offset): a gap, not a value
+            ax.step(grp["time"], values, where="post", label=f"{topic}-{partition}", lw=1.3)
+        ax.set_ylabel(label, fontsize=9)
+        _shade_faults(ax, faults, label=ax is axes[0])
+    axes[0].legend(loc="upper right", fontsize=8, ncol=4)
+    for ax in axes[:3]:  # node ids, ISR sizes and epochs are whole numbers
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        low, high = ax.get_ylim()
+        if high - low < 2:  # a constant series: show it with a little room, not stretched over ±0.05
+            ax.set_ylim(round((low + high) / 2) - 1, round((low + high) / 2) + 1)
+    return _finish(fig, axes[-1], "Partition state as most brokers report it (a gap: no leader)", path)
+
+
+def follower_reads(history: History, path: Path) -> Path | None:
+    stats = history.fetch_stats()
+    if stats.empty or stats["rack"].isna().all():
+        return None
+    stats = stats[stats["rack"].notna()]
+    racks = history.brokers()
+    readers = sorted(stats["process"].unique())
+    fig, axes = plt.subplots(len(readers), 1, figsize=(11, 2.4 * len(readers)), sharex=True, squeeze=False,
+                             constrained_layout=True)
+    faults = history.faults()
+    for ax, reader in zip(axes[:, 0], readers):
+        grp = stats[stats["process"] == reader]
+        rack = grp["rack"].iloc[0]
+        for partition, part in grp.groupby("partition"):
+            served = pd.to_numeric(part["broker"], errors="coerce")
+            ax.step(part["time"], served.where(served >= 0), where="post", lw=1.6, label=f"p{partition} served by")
+            leader = pd.to_numeric(part["leader"], errors="coerce")
+            ax.step(part["time"], leader.where(leader >= 0), where="post", lw=1, ls="--", alpha=0.6,
+                    label=f"p{partition} leader")  # -1 (no leader) is a gap
+        same = [n for n, r in racks.items() if r == rack]
+        ax.set_title(f"{reader} (client.rack={rack}; own-rack broker(s): {same})", fontsize=9, loc="left")
+        ax.set_ylabel("broker")
+        ax.set_yticks(sorted(racks) or sorted(set(grp["broker"].dropna())))
+        ax.legend(loc="upper right", fontsize=7, ncol=4)
+        _shade_faults(ax, faults, label=False)
+    return _finish(fig, axes[-1, 0], "Follower readers: which broker served each partition", path)
+
+
+PLOTS = {"timeline": timeline, "partitions": partitions, "follower_reads": follower_reads}
+
+
+def draw_all(history: History, out_dir: Path) -> dict[str, Path]:
+    """Every plot this history has data for, as ``<out_dir>/<name>.png``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    drawn = {}
+    for name, draw in PLOTS.items():
+        p = draw(history, out_dir / f"{name}.png")
+        if p is not None:
+            drawn[name] = p
+    return drawn

@@ -1,0 +1,166 @@
+"""Running a scenario: cluster up, workload and faults together, heal, final read, then check and report.
+
+Data flows one way: this module only writes the history; the verdict comes from ``report.build_report``
+reading the saved history back, exactly as ``kafka-chaos report`` would offline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import NewTopic
+
+from harness.cluster.config import ClusterConfig, ImageSpec
+from harness.cluster.image import ensure_image
+from harness.cluster.kraft import KafkaCluster, new_run_id
+from harness.errors import ClusterError
+from harness.history.loader import History
+from harness.history.writer import HistoryWriter
+from harness.nemesis.core import Nemesis
+from harness.nemesis.schedule import Schedule
+from harness.observe.sampler import Sampler
+from harness.observe.state import all_in_sync, wait_for
+from harness.report.build import build_report, write_report
+from harness.run.progress import Snapshot, WorkloadProgress
+from harness.run.scenario import Scenario, Setting, TopicSpec
+from harness.workload.consumer import RecordingConsumer
+from harness.workload.producer import RecordingProducer
+from harness.workload.reader import final_read
+
+PROCESS = "harness"
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    report: dict
+
+    @property
+    def verdict(self) -> str:
+        return self.report["verdict"]
+
+
+def setting_text(value: Setting) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def cluster_config(scenario: Scenario, image: str) -> ClusterConfig:
+    c = scenario.cluster
+    return ClusterConfig(brokers=c.brokers, racks=tuple(c.racks), image=image,
+                         broker_settings={k: setting_text(v) for k, v in c.broker_settings.items()})
+
+
+def create_topic(cluster: KafkaCluster, topic: TopicSpec, timeout_s: float = 60.0) -> None:
+    config = {"min.insync.replicas": str(topic.min_insync_replicas),
+              "unclean.leader.election.enable": setting_text(topic.unclean_leader_election),
+              **{k: setting_text(v) for k, v in topic.settings.items()}}
+    futures = cluster.admin.create_topics([NewTopic(topic.name, topic.partitions, topic.replication_factor,
+                                                    config=config)])
+    try:
+        futures[topic.name].result()
+    except KafkaException as exc:
+        raise ClusterError(f"could not create topic {topic.name}: {exc.args[0].str()}") from None
+    states, _ = wait_for(lambda: all_in_sync(cluster.admin, topic.name), timeout_s)
+    if states is None:
+        raise ClusterError(f"topic {topic.name} has no full ISR after {timeout_s:.0f} s")
+
+
+def run_scenario(scenario: Scenario, out_dir: Path | str = "reports", log=print,
+                 cluster: KafkaCluster | None = None, run_name: str | None = None, live: bool = False) -> RunResult:
+    """Run one scenario. With ``cluster``, run on that running cluster (its topic must be new there).
+    ``live`` draws the workload's progress as a live block (for a terminal) instead of log lines."""
+    run_id = new_run_id()
+    run_dir = Path(out_dir) / (run_name or f"{scenario.name}-{run_id}")
+    image = cluster.config.image if cluster else \
+        scenario.cluster.image or ensure_image(ImageSpec(scenario.cluster.kafka_version), log=log)
+    log(f"run {run_id}: scenario {scenario.name}, output in {run_dir}")
+    with HistoryWriter(run_dir / "history.jsonl") as history:
+        history.ok(PROCESS, "run", {"run_id": run_id, "scenario": scenario.model_dump(mode="json"),
+                                    "image": image, "started_at": _dt.datetime.now().isoformat(timespec="seconds")})
+        with contextlib.ExitStack() as stack:
+            if cluster is None:
+                cluster = stack.enter_context(KafkaCluster(cluster_config(scenario, image), run_id=run_id, log=log))
+            history.ok(PROCESS, "cluster", {"brokers": [{"node": b.node_id, "rack": b.rack, "bootstrap": b.bootstrap}
+                                                        for b in cluster.brokers]})
+            create_topic(cluster, scenario.topic)
+            _run_workload(scenario, cluster, history, log, live)
+    history = History.load(run_dir / "history.jsonl")
+    report = build_report(history)
+    write_report(report, run_dir, history)
+    return RunResult(run_dir, report)
+
+
+def _run_workload(scenario: Scenario, cluster: KafkaCluster, history: HistoryWriter, log, live: bool) -> None:
+    w = scenario.workload
+    topic = scenario.topic.name
+    producers = [
+        RecordingProducer(name=f"producer-{i}-{n}", bootstrap=cluster.bootstrap_servers, topic=topic,
+                          history=history, config=spec.client_config(), rate=w.rate, duration_s=w.duration_s,
+                          max_messages=w.max_messages)
+        for i, spec in enumerate(w.producers) for n in range(spec.count)
+    ]
+    consumers = [
+        RecordingConsumer(name=f"consumer-{i}-{spec.rack or 'leader'}", bootstrap=cluster.bootstrap_servers,
+                          topic=topic, partitions=scenario.topic.partitions, history=history,
+                          client_rack=spec.rack, duration_s=w.duration_s + 10, config=dict(spec.settings))
+        for i, spec in enumerate(w.consumers)
+    ]
+    stop = threading.Event()
+    threads = [threading.Thread(target=p.run, args=(stop,), name=p.name, daemon=True) for p in producers]
+    readers = [threading.Thread(target=c.run, args=(stop,), name=c.name, daemon=True) for c in consumers]
+    with Sampler(cluster, topic, history), Nemesis(cluster, history, topic, seed=scenario.seed) as nemesis:
+        faults = scenario.all_faults()
+        history.ok(PROCESS, "schedule", {"faults": [f.model_dump(mode="json") for f in faults]})
+        schedule = Schedule(nemesis, faults, end_s=w.duration_s, log=log).start()
+        log(f"workload: {len(producers)} producer(s) at {w.rate:g}/s for {w.duration_s:g} s, "
+            f"{len(faults)} fault(s) scheduled")
+        history.ok(PROCESS, "phase", {"phase": "workload"})
+        started = history.now()
+        for t in threads + readers:
+            t.start()
+        try:
+            flush_s = max(float(p.config.get("delivery.timeout.ms", 60_000)) / 1000 for p in producers) + 20
+            deadline = time.monotonic() + w.duration_s + flush_s
+            with WorkloadProgress(log, live=live) as progress:
+                while any(t.is_alive() for t in threads) and time.monotonic() < deadline:
+                    time.sleep(0.25)
+                    progress.show(_snapshot(history.now() - started, w.duration_s, producers, nemesis))
+        finally:
+            stop.set()
+            schedule.stop()
+            for t in threads + readers:
+                t.join(30)
+        for error in schedule.errors:
+            history.info(PROCESS, "phase", {"phase": "faults"}, error=f"nemesis: {error}")
+        nemesis.heal_all()
+        history.ok(PROCESS, "phase", {"phase": "heal"})
+        log("healed; waiting for a full ISR on every partition")
+        states, waited = wait_for(lambda: all_in_sync(cluster.admin, topic), w.heal_timeout_s, 0.5)
+        if states is None:
+            history.info(PROCESS, "healthy", {"topic": topic}, error=f"no full ISR within {w.heal_timeout_s:.0f} s")
+        else:
+            history.ok(PROCESS, "healthy", {"topic": topic, "after_s": round(waited, 2)})
+        # Once through the leaders, and once through a rack-aware reader in each rack (served by that
+        # rack's replica where the selector allows), so a replica that diverged shows up.
+        for rack in [None, *sorted(set(scenario.cluster.racks))]:
+            via = f"rack {rack}" if rack else "the leaders"
+            log(f"final read of {topic} through {via}")
+            complete = final_read(cluster.bootstrap_servers, topic, scenario.topic.partitions, history,
+                                  timeout_s=w.final_read_timeout_s, reader=f"rack:{rack}" if rack else "leader",
+                                  client_rack=rack, process=f"final-{rack or 'leader'}")
+            if not complete:
+                log(f"  the final read through {via} did not reach every end offset in time")
+        nemesis.stop_watching()
+
+
+def _snapshot(elapsed: float, duration: float, producers: list[RecordingProducer], nemesis: Nemesis) -> Snapshot:
+    s = [p.stats for p in producers]
+    return Snapshot(elapsed, duration, sum(x.invoked for x in s), sum(x.ok for x in s), sum(x.fail for x in s),
+                    sum(x.info for x in s),
+                    [f"{f.spec.kind.value} {f.target.describe()}" for f in nemesis.faults if not f.healed])

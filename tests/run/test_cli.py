@@ -1,0 +1,45 @@
+"""Bad input gives one clear line and exit 2, never a traceback."""
+
+import json
+
+from harness.run.cli import main
+from tests.crafted import clean_run
+
+
+def test_broken_scenario_file_exits_2_with_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\n[topic]\nreplicas = 3\n')
+    assert main(["run", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"kafka-chaos: {bad}: topic.replicas: unknown field (check its spelling)"
+
+
+def test_missing_scenario_file_exits_2(tmp_path, capsys):
+    assert main(["run", str(tmp_path / "nope.toml")]) == 2
+    assert "no such scenario file" in capsys.readouterr().err
+
+
+def test_report_from_a_saved_history_needs_no_cluster(tmp_path, capsys):
+    history = tmp_path / "history.jsonl"
+    history.write_text("".join(op.to_json() + "\n" for op in clean_run(12).ops))
+    assert main(["report", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["verdict"] == "pass"
+    assert report["counts"]["acknowledged"] == 12 and report["counts"]["read"] == 12
+    assert set(report["checks"]) >= {"lost_writes", "duplicates", "reordering"}
+    assert (tmp_path / "report.md").read_text().startswith("# Durability report")
+
+
+def test_report_verdict_fails_when_a_write_is_lost(tmp_path):
+    run = clean_run(4)
+    run.ops = [op for op in run.ops if not (op.f == "read" and op.value["partition"] == 1)]
+    run.read([], partition=1)  # partition 1 read back empty: its two acknowledged writes are lost
+    (tmp_path / "history.jsonl").write_text("".join(op.to_json() + "\n" for op in run.ops))
+    assert main(["report", str(tmp_path)]) == 1
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["verdict"] == "fail" and report["checks"]["lost_writes"]["count"] == 2
+
+
+def test_report_of_a_missing_run_exits_2(tmp_path, capsys):
+    assert main(["report", str(tmp_path / "nothing")]) == 2
+    assert "no history.jsonl" in capsys.readouterr().err
