@@ -10,13 +10,13 @@ import statistics
 import time
 
 from harness.cluster.config import ClusterConfig, ImageSpec
-from harness.cluster.engine import unwind_on_sigterm
 from harness.cluster.image import ensure_image
 from harness.cluster.kraft import KafkaCluster
+from harness.run.interrupts import Interrupts
 
 
 def main() -> None:
-    unwind_on_sigterm()  # a terminated benchmark still removes its cluster
+    Interrupts().install()  # an interrupted benchmark still removes its cluster
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--brokers", type=int, default=3)

@@ -19,7 +19,6 @@ from pathlib import Path
 from confluent_kafka.admin import NewTopic
 
 from harness.cluster.config import ClusterConfig, ImageSpec
-from harness.cluster.engine import unwind_on_sigterm
 from harness.cluster.image import ensure_image
 from harness.cluster.kraft import KafkaCluster
 from harness.history.loader import History
@@ -28,6 +27,7 @@ from harness.nemesis import netfilter
 from harness.nemesis.core import Nemesis
 from harness.nemesis.spec import FaultSpec
 from harness.observe.state import all_in_sync, wait_for
+from harness.run.interrupts import Interrupts
 
 SETTINGS = {"replica.lag.time.max.ms": "5000", "broker.session.timeout.ms": "6000",
             "broker.heartbeat.interval.ms": "1000"}
@@ -77,7 +77,7 @@ KINDS_ALL = [("kill", "leader"), ("stop", "leader"), ("pause", "follower"), ("is
 
 
 def main() -> None:
-    unwind_on_sigterm()  # a terminated benchmark still removes its cluster
+    Interrupts().install()  # an interrupted benchmark still removes its cluster
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--kinds", nargs="+", help="only these kinds")

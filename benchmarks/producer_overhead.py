@@ -20,11 +20,11 @@ from confluent_kafka import Producer
 from confluent_kafka.admin import NewTopic
 
 from harness.cluster.config import ClusterConfig, ImageSpec
-from harness.cluster.engine import unwind_on_sigterm
 from harness.cluster.image import ensure_image
 from harness.cluster.kraft import KafkaCluster
 from harness.history.writer import HistoryWriter
 from harness.observe.state import all_in_sync, wait_for
+from harness.run.interrupts import Interrupts
 from harness.workload.producer import KEYS, RecordingProducer
 
 SETTINGS = {"acks": "all", "enable.idempotence": True, "linger.ms": 5, "max.in.flight.requests.per.connection": 5}
@@ -66,7 +66,7 @@ def recording(bootstrap: str, topic: str, n: int, tmp: Path) -> float:
 
 
 def main() -> None:
-    unwind_on_sigterm()  # a terminated benchmark still removes its cluster
+    Interrupts().install()  # an interrupted benchmark still removes its cluster
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=6)

@@ -1,10 +1,15 @@
-"""Removing what runs left behind: every container and network carrying the harness's run label."""
+"""Removing what runs left behind: containers and networks carrying the harness's run label.
+
+Three scopes: one run (``run_id``), the orphans (runs whose owning process is gone: killed outright or
+crashed, so nothing unwound), or everything. Orphans are safe to remove at any time, from any process:
+a run whose owner still runs is never touched.
+"""
 
 from __future__ import annotations
 
 from docker.errors import APIError, NotFound
 
-from harness.cluster.engine import RUN_LABEL, docker_client
+from harness.cluster.engine import OWNER_LABEL, RUN_LABEL, docker_client, owner_alive, owner_id
 
 
 def leftovers(run_id: str | None = None) -> tuple[list, list]:
@@ -14,9 +19,7 @@ def leftovers(run_id: str | None = None) -> tuple[list, list]:
             client.networks.list(filters={"label": label}))
 
 
-def clean(run_id: str | None = None) -> tuple[int, int]:
-    """Remove the containers and networks of one run (or of every run); returns how many of each."""
-    containers, networks = leftovers(run_id)
+def _remove(containers: list, networks: list) -> tuple[int, int]:
     for c in containers:
         try:
             c.remove(force=True, v=True)
@@ -28,3 +31,28 @@ def clean(run_id: str | None = None) -> tuple[int, int]:
         except (NotFound, APIError):
             pass
     return len(containers), len(networks)
+
+
+def clean(run_id: str | None = None) -> tuple[int, int]:
+    """Remove the containers and networks of one run (or of every run); returns how many of each."""
+    return _remove(*leftovers(run_id))
+
+
+def _orphaned(obj) -> bool:
+    owner = (obj.attrs.get("Labels") or obj.attrs.get("Config", {}).get("Labels") or {}).get(OWNER_LABEL)
+    # No owner label: made by a version of the harness before owners were recorded; nobody unwinds it.
+    return owner is None or owner_alive(owner) is False
+
+
+def clean_orphans() -> tuple[int, int]:
+    """Remove what runs whose owner process is gone left behind; never touch a live run's."""
+    containers, networks = leftovers()
+    return _remove([c for c in containers if _orphaned(c)], [n for n in networks if _orphaned(n)])
+
+
+def clean_owned(owner: str | None = None) -> tuple[int, int]:
+    """Remove everything this process (or ``owner``) created: the last resort of an interrupted run."""
+    client = docker_client()
+    label = f"{OWNER_LABEL}={owner or owner_id()}"
+    return _remove(client.containers.list(all=True, filters={"label": label}),
+                   client.networks.list(filters={"label": label}))

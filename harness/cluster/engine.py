@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import functools
 import os
-
-from docker.errors import DockerException
+import socket
 
 import docker
+from docker.errors import DockerException
+
 from harness.errors import EngineError
 
 # Ryuk's image cannot be pulled without a registry; the harness removes what it starts itself.
@@ -15,6 +16,41 @@ os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 
 RUN_LABEL = "io.kafka-chaos.run"
 """Label on every container and network a run creates; its value is the run id."""
+
+OWNER_LABEL = "io.kafka-chaos.owner"
+"""Label naming the process that created a container or network: ``host/pid/start-ticks``. When that
+process is gone (killed outright, crashed), what it left is an orphan that any later run may remove."""
+
+
+def _start_ticks(pid: int) -> str | None:
+    """When the process started, in clock ticks since boot (field 22 of /proc/PID/stat): with the pid it
+    names one process, even after the pid is reused."""
+    try:
+        stat = open(f"/proc/{pid}/stat", "rb").read().decode(errors="replace")
+    except OSError:
+        return None
+    return stat.rpartition(")")[2].split()[19]
+
+
+def owner_id(pid: int | None = None) -> str:
+    pid = os.getpid() if pid is None else pid
+    return f"{socket.gethostname()}/{pid}/{_start_ticks(pid)}"
+
+
+def owner_alive(owner: str) -> bool | None:
+    """Whether the owning process still runs; None when it ran on another host (then nobody here can tell)."""
+    host, _, rest = owner.partition("/")
+    pid, _, ticks = rest.partition("/")
+    if host != socket.gethostname():
+        return None
+    if not pid.isdigit():
+        return False
+    return _start_ticks(int(pid)) == ticks
+
+
+def run_labels(run_id: str) -> dict[str, str]:
+    """The labels of everything a run creates."""
+    return {RUN_LABEL: run_id, OWNER_LABEL: owner_id()}
 
 
 @functools.cache
@@ -28,14 +64,3 @@ def docker_client() -> docker.DockerClient:
             f"no Docker engine answers at {host} ({type(exc).__name__}); run scripts/setup.sh to start one"
         ) from None
     return client
-
-
-def unwind_on_sigterm() -> None:
-    """Turn SIGTERM into KeyboardInterrupt, so a terminated run unwinds through its context managers:
-    faults heal and containers are removed, as on Ctrl-C. (Python's default SIGTERM skips all that.)"""
-    import signal
-
-    def _raise(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _raise)

@@ -21,10 +21,12 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from docker.errors import APIError, NotFound
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 from testcontainers.core.container import DockerContainer
+from testcontainers.core.exceptions import ContainerStartException
 from testcontainers.core.network import Network
 
+from harness.cluster.cleanup import clean_orphans
 from harness.cluster.config import ClusterConfig
-from harness.cluster.engine import RUN_LABEL, docker_client
+from harness.cluster.engine import docker_client, run_labels
 from harness.errors import ClusterError
 
 INTERNAL_PORT = 9092
@@ -47,6 +49,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class BrokerContainer(DockerContainer):
+    """A broker's container, Testcontainers style. Its client listener is published on 127.0.0.1 only
+    (``with_bind_ports`` can name a host port but not a host address, and would publish on every
+    interface)."""
+
+    def __init__(self, image: str, host_port: int):
+        super().__init__(image)
+        self.host_port = host_port
+
+    def _configure(self) -> None:
+        # docker-py takes (address, port) for a host binding; Testcontainers calls this before create.
+        self.ports[f"{EXTERNAL_PORT}/tcp"] = ("127.0.0.1", self.host_port)  # type: ignore[assignment]
+
+
 @dataclass
 class Broker:
     """One broker container and what a client or a fault needs to know about it."""
@@ -55,7 +71,7 @@ class Broker:
     rack: str
     alias: str
     host_port: int
-    container: DockerContainer
+    container: BrokerContainer
 
     @property
     def internal_address(self) -> str:
@@ -67,15 +83,26 @@ class Broker:
 
     @property
     def name(self) -> str:
-        return self.container.get_wrapped_container().name
+        return self._docker().name
 
     def _docker(self):
+        """The docker-py container behind the Testcontainers one (its public accessor)."""
         return self.container.get_wrapped_container()
 
     def status(self) -> str:
         c = self._docker()
         c.reload()
         return c.status
+
+    def started_at(self) -> str:
+        """When the broker's container last started (Docker's timestamp): changes on every restart."""
+        c = self._docker()
+        c.reload()
+        return c.attrs["State"]["StartedAt"]
+
+    def remove(self) -> None:
+        """Remove the container and its volumes, whatever its state."""
+        self._docker().remove(force=True, v=True)
 
     def ip(self) -> str:
         """The broker's address on the cluster network (it may change across a restart)."""
@@ -122,6 +149,7 @@ class KafkaCluster:
         self.cluster_id = _kraft_cluster_id()
         self.brokers: list[Broker] = []
         self.network: Network | None = None
+        self._network_created = False
         self._log = log
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -148,16 +176,17 @@ class KafkaCluster:
             self.__dict__.pop(name, None)
         for broker in self.brokers:
             try:
-                broker._docker().remove(force=True, v=True)
-            except (NotFound, APIError, AttributeError):
-                pass
+                broker.remove()
+            except (NotFound, APIError, ContainerStartException):
+                pass  # gone already, or never created
         self.brokers = []
-        if self.network is not None and self.network._network is not None:
+        if self.network is not None and self._network_created:
             try:
                 self.network.remove()
             except (NotFound, APIError):
                 pass
         self.network = None
+        self._network_created = False
 
     def _create(self) -> None:
         client = docker_client()
@@ -167,10 +196,14 @@ class KafkaCluster:
             raise ClusterError(
                 f"broker image {self.config.image} is missing; build it with `kafka-chaos image`"
             ) from None
-        labels = {RUN_LABEL: self.run_id}
+        removed = clean_orphans()
+        if any(removed):
+            self._log(f"removed {removed[0]} container(s) and {removed[1]} network(s) left by runs whose process is gone")
+        labels = run_labels(self.run_id)
         self.network = Network(docker_network_kw={"labels": labels})
         self.network.name = f"kafka-chaos-{self.run_id}"
         self.network.create()
+        self._network_created = True
         n = self.config.brokers
         voters = ",".join(f"{i}@kafka-{i}:{CONTROLLER_PORT}" for i in range(1, n + 1))
         for index in range(n):
@@ -180,7 +213,7 @@ class KafkaCluster:
             port = free_port()
             props = self._server_properties(node_id, alias, rack, port, voters)
             container = (
-                DockerContainer(self.config.image)
+                BrokerContainer(self.config.image, port)
                 .with_name(f"kc-{self.run_id}-{alias}")
                 .with_network(self.network)
                 .with_network_aliases(alias)
@@ -189,8 +222,6 @@ class KafkaCluster:
                 .with_env("KAFKA_HEAP_OPTS", self.config.heap)
                 .with_kwargs(labels=labels, cap_add=["NET_ADMIN"], hostname=alias)
             )
-            # Bind the external listener on loopback only (testcontainers' helper binds 0.0.0.0).
-            container.ports[f"{EXTERNAL_PORT}/tcp"] = ("127.0.0.1", port)
             broker = Broker(node_id=node_id, rack=rack, alias=alias, host_port=port, container=container)
             self.brokers.append(broker)
             try:

@@ -1,7 +1,8 @@
 """pytest plugin (entry point ``kafka_chaos``): scenario files as tests, and fixtures for your own.
 
 - Scenario files (``*.toml`` under the directories of the ``kafka_chaos_scenario_dirs`` ini option,
-  default ``scenarios``) are collected as test items when pytest is pointed at them:
+  default ``scenarios``) that are scenarios (see ``is_scenario_file``) are collected as test items
+  when pytest is pointed at them:
   ``pytest scenarios/``. An item passes when the run's verdict is pass; it fails with the checks
   that failed and the path of the report. JUnit XML works as for any test.
 - Fixtures: ``kafka_image``, ``kafka_cluster_config`` (override it to change brokers or settings),
@@ -12,11 +13,13 @@
   ``kafka_chaos_image``.
 - Marker ``cluster`` on everything that needs Docker, so ``-m "not cluster"`` is a quick run.
 
-Assertions on a history live in ``harness.testing``.
+Assertions on a history live in ``harness.run.testing``.
 """
 
 from __future__ import annotations
 
+import re
+import tomllib
 import uuid
 from pathlib import Path
 
@@ -58,6 +61,28 @@ def _image(config: pytest.Config) -> str | None:
 # -- scenario files as tests ----------------------------------------------------------------------
 
 
+_SCENARIO_SECTION = re.compile(r"^\s*\[\[?\s*(cluster|topic|workload|faults|random_faults|expect)\s*[\].]", re.M)
+
+
+def is_scenario_file(path: Path) -> bool:
+    """A TOML file that is meant as a scenario: it has a scenario section ([workload], [[faults]], ...),
+    or a ``name`` and only scenario keys. Other TOML files in a scenario folder are not collected; a
+    scenario with a mistake in it still is, so that it fails with its one-line reason."""
+    from harness.run.scenario import Scenario
+
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    if _SCENARIO_SECTION.search(text):
+        return True
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return False
+    return "name" in data and set(data) <= set(Scenario.model_fields)
+
+
 def pytest_collect_file(parent: pytest.Collector, file_path: Path):
     if file_path.suffix != ".toml":
         return None
@@ -66,7 +91,7 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path):
     for d in dirs:
         base = (root / d).resolve()
         if base == file_path.parent.resolve() or base in file_path.resolve().parents:
-            return ScenarioFile.from_parent(parent, path=file_path)
+            return ScenarioFile.from_parent(parent, path=file_path) if is_scenario_file(file_path) else None
     return None
 
 

@@ -33,6 +33,20 @@ def test_scenario_files_are_collected_as_cluster_items(pytester):
     quick.assert_outcomes(deselected=1)
 
 
+def test_other_toml_files_in_a_scenario_folder_are_not_collected(pytester):
+    pytester.mkdir("scenarios")
+    pytester.path.joinpath("scenarios", "tiny.toml").write_text(GOOD)
+    pytester.path.joinpath("scenarios", "defaults.toml").write_text('name = "all-defaults"\n')
+    pytester.path.joinpath("scenarios", "settings.toml").write_text('[tool.thing]\nname = "x"\n')
+    pytester.path.joinpath("scenarios", "notes.toml").write_text('name = "n"\nauthor = "me"\n')
+    pytester.path.joinpath("scenarios", "garbage.toml").write_text("this is [not toml\n")
+    result = pytester.runpytest("--collect-only", "-q", "scenarios")
+    out = result.stdout.str()
+    result.stdout.fnmatch_lines(["scenarios/defaults.toml::defaults", "scenarios/tiny.toml::tiny"])
+    for other in ("settings.toml", "notes.toml", "garbage.toml"):
+        assert other not in out
+
+
 def test_a_broken_scenario_fails_with_one_line_and_shows_in_junit(pytester):
     pytester.mkdir("scenarios")
     pytester.path.joinpath("scenarios", "broken.toml").write_text('name = "b"\n[workload]\nduratoin_s = 3\n')
