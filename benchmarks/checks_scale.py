@@ -19,6 +19,7 @@ from pathlib import Path
 from harness.checks.suite import run_checks
 from harness.history.loader import History
 from harness.history.ops import Op, OpType
+from harness.history.schema import Poll, Read, Record, SendInvoke, SendOk
 
 PARTITIONS = 6
 PRODUCERS = 4
@@ -34,8 +35,8 @@ def synthetic_ops(n: int) -> list[Op]:
     offsets = [OFFSET_BASE] * PARTITIONS
     log: list[list] = [[] for _ in range(PARTITIONS)]
 
-    def add(process, type_, f, value):
-        ops.append(Op(len(ops), t, process, type_, f, value))
+    def add(process: str, type_: OpType, rec: Record) -> None:
+        ops.append(Op.of(len(ops), t, process, type_, rec))
 
     for start in range(0, n, BATCH * PRODUCERS):
         for pr in range(PRODUCERS):
@@ -50,18 +51,17 @@ def synthetic_ops(n: int) -> list[Op]:
                 offs.append(offsets[p])
                 log[p].append([p, offsets[p], value])
                 offsets[p] += 1
-            add(producer, OpType.INVOKE, "send", {"topic": "t", "values": values, "times": times,
-                                                  "keys": ["k"] * len(values)})
-            add(producer, OpType.OK, "send", {"topic": "t", "values": values, "times": [x + 0.005 for x in times],
-                                              "partitions": partitions, "offsets": offs})
+            add(producer, OpType.INVOKE, SendInvoke(topic="t", values=values, times=times, keys=["k"] * len(values)))
+            add(producer, OpType.OK, SendOk(topic="t", values=values, times=[x + 0.005 for x in times],
+                                            partitions=partitions, offsets=offs))
     records = [r for part in log for r in part]
     for i in range(0, len(records), 500):
         t += 0.001
-        add("consumer-0-leader", OpType.OK, "poll", {"topic": "t", "reader": "leader", "records": records[i:i + 500]})
+        add("consumer-0-leader", OpType.OK, Poll(topic="t", reader="leader", records=records[i:i + 500]))
     for p in range(PARTITIONS):
         for i in range(0, len(log[p]), 20_000):
-            add("final-leader", OpType.OK, "read", {"topic": "t", "partition": p, "reader": "leader",
-                                                    "records": log[p][i:i + 20_000]})
+            add("final-leader", OpType.OK, Read(topic="t", partition=p, reader="leader",
+                                                records=log[p][i:i + 20_000]))
     return ops
 
 

@@ -30,3 +30,8 @@ class ClusterError(HarnessError):
 
 class FaultError(HarnessError):
     """A fault could not be injected or healed."""
+
+
+class HistoryError(HarnessError):
+    """A history file that cannot be read as a history: empty, corrupt (``FILE:LINE: what is wrong``), or
+    of a schema version this harness does not know."""

@@ -1,64 +1,95 @@
-"""Building crafted histories for the check tests, op by op, the way the workload records them."""
+"""Building crafted histories for the check tests, op by op, the way the workload records them (through the
+record classes of ``harness.history.schema``, so a crafted history is one the loader would accept)."""
 
 from __future__ import annotations
 
 from harness.history.loader import History
 from harness.history.ops import Op, OpType
+from harness.history.schema import (Broker, Effect, FaultStart, FaultStarted, FetchStats, Healed, HealStart, Healthy,
+                                    Phase, Poll, Read, Record, Sample, SendFailed, SendInvoke, SendOk, Stats, Sweep,
+                                    Unhealthy)
+from harness.history.schema import Cluster as ClusterRecord
+
+DEFAULT_ERRORS = {"fail": "NOT_ENOUGH_REPLICAS", "info": "_MSG_TIMED_OUT"}
 
 
 class Crafted:
+    """A history built in memory, one helper per kind of op; ``record`` adds any other record."""
+
     def __init__(self, topic: str = "t"):
         self.topic = topic
         self.ops: list[Op] = []
         self.t = 0.0
 
-    def _add(self, process, type_, f, value, error=None):
+    def record(self, process: str, type_: OpType | str, rec: Record, error: str | None = None) -> Crafted:
+        """One op recording ``rec``, a millisecond after the last."""
         self.t += 0.001
-        self.ops.append(Op(len(self.ops), self.t, process, type_, f, value, error))
+        self.ops.append(Op.of(len(self.ops), self.t, process, OpType(type_), rec, error))
         return self
+
+    def phase(self, phase: str, error: str | None = None) -> Crafted:
+        return self.record("harness", OpType.INFO if error else OpType.OK, Phase(phase=phase), error)
+
+    def healthy(self, after_s: float | None) -> Crafted:
+        """The wait for a full ISR after healing: reached after ``after_s``, or (None) not in time."""
+        if after_s is None:
+            return self.record("harness", OpType.INFO, Unhealthy(topic=self.topic), "no full ISR within 60 s")
+        return self.record("harness", OpType.OK, Healthy(topic=self.topic, after_s=after_s))
+
+    def sweep(self, fixed=(), left=()) -> Crafted:
+        return self.record("nemesis", OpType.INFO if left else OpType.OK, Sweep(fixed=list(fixed), left=list(left)),
+                           "; ".join(left) or None)
+
+    def effect(self, fid, phase="start", observed: str | None = "leader moved", after_s=1.0, kind="kill") -> Crafted:
+        """What was seen after a fault started or healed; ``observed`` None: not seen in time."""
+        rec = Effect(id=fid, kind=kind, phase=phase, after_s=after_s, observed=observed)
+        return self.record("nemesis", OpType.OK if observed is not None else OpType.INFO, rec,
+                           None if observed is not None else "not seen: the expected change")
 
     def send(self, process, value, outcome="ok", partition=0, offset=None, error=None):
         """One send, invoked and then completed, each as a batch of one (as the recorder batches them)."""
-        self._add(process, OpType.INVOKE, "send",
-                  {"topic": self.topic, "values": [value], "times": [self.t + 0.001], "keys": [None]})
+        self.record(process, OpType.INVOKE, SendInvoke(topic=self.topic, values=[value], times=[self.t + 0.001],
+                                                       keys=[None]))
         if outcome is None:
             return self
-        done = {"topic": self.topic, "values": [value], "times": [self.t + 0.001]}
-        done.update({"partitions": [partition], "offsets": [offset]} if outcome == "ok" else {"errors": [error]})
-        return self._add(process, OpType(outcome), "send", done)
+        t = [self.t + 0.001]
+        done = SendOk(topic=self.topic, values=[value], times=t, partitions=[partition], offsets=[offset]) \
+            if outcome == "ok" else \
+            SendFailed(topic=self.topic, values=[value], times=t, errors=[error or DEFAULT_ERRORS[outcome]])
+        return self.record(process, OpType(outcome), done)
 
     def read(self, records, partition=0, reader="leader", complete=True, f="read", process="final-reader"):
-        value = {"topic": self.topic, "partition": partition, "reader": reader,
-                 "records": [[p, o, v] for p, o, v in records]}
-        return self._add(process, OpType.OK if complete else OpType.INFO, f, value,
+        rows = [[p, o, v] for p, o, v in records]
+        rec = Read(topic=self.topic, partition=partition, reader=reader, records=rows) if f == "read" else \
+            Poll(topic=self.topic, reader=reader, records=rows)
+        return self.record(process, OpType.OK if complete else OpType.INFO, rec,
                          None if complete else "timed out before the end offset")
 
     def poll(self, process, records, reader="leader"):
         return self.read(records, reader=reader, f="poll", process=process)
 
     def cluster(self, racks=("rack-a", "rack-b", "rack-c")):
-        return self._add("harness", OpType.OK, "cluster",
-                         {"brokers": [{"node": i + 1, "rack": r, "bootstrap": ""} for i, r in enumerate(racks)]})
+        return self.record("harness", OpType.OK,
+                         ClusterRecord(brokers=[Broker(node=i + 1, rack=r, bootstrap="") for i, r in enumerate(racks)]))
 
     def stats(self, process, rack, partition, leader, broker, hi_offset):
-        return self._add(process, OpType.OK, "stats", {
-            "topic": self.topic, "reader": f"rack:{rack}" if rack else "leader", "rack": rack,
-            "partitions": [{"partition": partition, "leader": leader, "broker": broker, "hi_offset": hi_offset,
-                            "lo_offset": 0, "ls_offset": hi_offset}]})
+        return self.record(process, OpType.OK, Stats(
+            topic=self.topic, reader=f"rack:{rack}" if rack else "leader", rack=rack,
+            partitions=[FetchStats(partition=partition, leader=leader, broker=broker, hi_offset=hi_offset,
+                                   lo_offset=0, ls_offset=hi_offset)]))
 
     def sample(self, partition, leader, isr, epoch=0, hwm=0):
-        return self._add("sampler", OpType.OK, "sample", {"topic": self.topic, "partition": partition,
-                                                          "leader": leader, "replicas": [1, 2, 3], "isr": isr,
-                                                          "epoch": epoch, "hwm": hwm})
+        return self.record("sampler", OpType.OK, Sample(topic=self.topic, partition=partition, leader=leader,
+                                                      replicas=[1, 2, 3], isr=list(isr), epoch=epoch, hwm=hwm))
 
-    def fault(self, fid, kind="kill", target="leader of t-0", nodes=(1,)):
-        self._add("nemesis", OpType.INVOKE, "fault", {"id": fid, "kind": kind, "target": target})
-        return self._add("nemesis", OpType.OK, "fault", {"id": fid, "kind": kind, "target": target,
-                                                         "nodes": list(nodes)})
+    def fault(self, fid, kind="kill", target="leader of t-0", nodes=(1,), detail=None):
+        self.record("nemesis", OpType.INVOKE, FaultStart(id=fid, kind=kind, target=target))
+        return self.record("nemesis", OpType.OK, FaultStarted(id=fid, kind=kind, target=target, nodes=list(nodes),
+                                                              detail=detail))
 
-    def heal(self, fid, kind="kill", target="leader of t-0"):
-        self._add("nemesis", OpType.INVOKE, "heal", {"id": fid, "kind": kind, "target": target})
-        return self._add("nemesis", OpType.OK, "heal", {"id": fid, "kind": kind, "target": target})
+    def heal(self, fid, kind="kill", target="leader of t-0", nodes=(1,)):
+        self.record("nemesis", OpType.INVOKE, HealStart(id=fid, kind=kind, target=target))
+        return self.record("nemesis", OpType.OK, Healed(id=fid, kind=kind, target=target, nodes=list(nodes)))
 
     def wait(self, seconds):
         self.t += seconds

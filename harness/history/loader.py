@@ -8,24 +8,68 @@ from typing import Any, Iterable, Iterator
 import orjson
 import pandas as pd
 
+from harness.errors import HistoryError
 from harness.history.ops import Op, OpType, gc_paused
+from harness.history.schema import (ENVELOPE, ENVELOPE_REQUIRED, KNOWN_VERSIONS, OP_TYPES, UNVERSIONED, RecordError,
+                                    check_value)
 from harness.history.tables import build_record_tables
 
 
 def read_ops(path: Path | str) -> Iterator[Op]:
-    """The ops of a history file, in order. A last line cut short (no newline: the run was killed while
-    writing it) is dropped; any other line that is not an op is corruption and raises ValueError."""
+    """The ops of a history file, in order, each checked against the schema.
+
+    A last line cut short (no newline: the run was killed while writing it) is dropped; any other line
+    that is not a valid op, a history of a schema version this harness does not know, and a file with
+    no op at all raise HistoryError (``FILE:LINE: what is wrong``). The version is the ``run`` op's
+    ``schema_version``; a history that names none is version 1 (written before versions were recorded).
+    """
+    n = 0
+    count = 0
     with open(path, "rb") as fh:
         for n, line in enumerate(fh, 1):
             if not line.strip():
                 continue
             try:
-                op = Op.from_json(line)
-            except (KeyError, TypeError, orjson.JSONDecodeError) as exc:
+                op = _op(orjson.loads(line))
+            except (orjson.JSONDecodeError, RecordError) as exc:
                 if not line.endswith(b"\n"):
-                    return
-                raise ValueError(f"{path}:{n}: not a history op ({type(exc).__name__}: {exc})") from None
+                    break
+                what = f"not JSON ({exc})" if isinstance(exc, orjson.JSONDecodeError) else str(exc)
+                raise HistoryError(f"{path}:{n}: {what}") from None
+            except HistoryError as exc:
+                raise HistoryError(f"{path}:{n}: {exc}") from None
+            count += 1
             yield op
+    if not count:
+        raise HistoryError(f"{path}: the history is empty (no complete op in {n} line(s))" if n else
+                           f"{path}: the history file is empty")
+
+
+def _op(d: object) -> Op:
+    """One line's op: the envelope checked here, the value against its record class."""
+    if type(d) is not dict:
+        raise RecordError(f"not an op: a JSON object with {', '.join(ENVELOPE)} expected")
+    if not ENVELOPE_REQUIRED <= d.keys() or not d.keys() <= ENVELOPE.keys():
+        missing, extra = sorted(ENVELOPE_REQUIRED - d.keys()), sorted(d.keys() - ENVELOPE.keys())
+        problems = ([f"missing {', '.join(missing)}"] if missing else []) + \
+            ([f"unexpected {', '.join(extra)}"] if extra else [])
+        raise RecordError("not an op: " + "; ".join(problems))
+    index, time, process, type_, f, value, error = (d["index"], d["time"], d["process"], d["type"], d["f"],
+                                                    d["value"], d.get("error"))
+    if type(index) is not int or type(time) not in (float, int) or type(process) is not str or type(f) is not str \
+            or not (error is None or type(error) is str):
+        raise RecordError("not an op: index must be an integer, time a number, process and f strings, "
+                          "error a string or absent")
+    op_type = OP_TYPES.get(type_)  # type: ignore[arg-type]
+    if op_type is None:
+        raise RecordError(f"not an op: type {type_!r} is not one of {', '.join(OP_TYPES)}")
+    if f == "run" and type(value) is dict:
+        version = value.get("schema_version", UNVERSIONED)
+        if version not in KNOWN_VERSIONS:
+            raise HistoryError(f"the history follows schema version {version!r}; this kafka-chaos reads "
+                               f"version(s) {', '.join(map(str, sorted(KNOWN_VERSIONS)))}")
+    check_value(f, op_type, value)
+    return Op(index, time, process, op_type, f, value, error)
 
 
 STATS_COLUMNS = ["process", "time", "topic", "reader", "rack", "partition", "leader", "broker", "hi_offset",
@@ -48,6 +92,7 @@ class History:
 
     @classmethod
     def load(cls, path: Path | str) -> History:
+        """The history in a file, every line checked (HistoryError names the file and line of a bad one)."""
         with gc_paused():
             return cls(read_ops(path))
 

@@ -2,35 +2,27 @@
 
 Clients, the nemesis and the sampler all append ``Op`` records to one JSON Lines file, flushed at least
 every ``FLUSH_INTERVAL_S`` so a crash keeps what happened (recording every op must not slow the
-workload: a flush per line would). Checking reads only this file (``load_history``), so any saved run
+workload: a flush per line would). Checking reads only this file (``History.load``), so any saved run
 can be re-checked and re-reported offline.
 
-Conventions (the ``f`` of an op, and what its ``value`` holds):
-
-- ``send``: a batch of one producer's sends with one outcome (see ``harness.workload.producer``), as
-  columns: invoke ``{topic, values, times, keys}``; ok ``{topic, values, times, partitions, offsets}``;
-  fail (definitely not written) and info (indeterminate) ``{topic, values, times, errors}``. Each send
-  has its own time in ``times``; the op's time is when the batch was written.
-- ``poll`` (a consumer during the run) and ``read`` (the final read after healing): ok
-  ``{topic, reader, records: [[partition, offset, value], ...]}``; a ``read`` that could not reach
-  the end offset in time is completed with ``info`` and says so in ``error``.
-- ``fault`` / ``heal``: invoke ``{id, kind, target}``; ok adds the resolved ``nodes`` and a ``detail``.
-- ``effect``: what the cluster was observed to do after a fault or heal: ``{id, phase, observed, after_s}``
-  (ok), or info when the effect was not seen within its deadline.
-- ``sample``: periodic partition state ``{topic, partition, leader, isr, epoch, hwm}``.
-- ``stats``: a consumer's librdkafka statistics ``{topic, reader, rack, partitions: [{partition, leader,
-  broker, hi_offset, lo_offset, ls_offset, ...}]}``; ``broker`` is the one it actually fetches from.
+An op is the envelope (index, time, process, type, f, error); its ``value`` is one of the record classes
+of ``harness.history.schema``, which are the format's definition and documentation (``kafka-chaos schema``).
+Ops keep the value as its JSON object (the checks and tables read it as such); ``Op.of`` builds an op from
+a record, ``op.record`` gives the typed record back, and the loader checks every line it reads.
 """
 
 from __future__ import annotations
 
 import contextlib
-import enum
 import gc
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
+
+from harness.history.schema import OpType, Record, RecordError, decode
+
+__all__ = ["Op", "OpType", "gc_paused"]
 
 
 @contextlib.contextmanager
@@ -43,13 +35,6 @@ def gc_paused():
     finally:
         if enabled:
             gc.enable()
-
-
-class OpType(str, enum.Enum):
-    INVOKE = "invoke"
-    OK = "ok"
-    FAIL = "fail"
-    INFO = "info"
 
 
 @dataclass(slots=True)
@@ -74,9 +59,17 @@ class Op:
         return orjson.dumps(d).decode()
 
     @classmethod
-    def from_json(cls, line: str | bytes) -> Op:
-        d = orjson.loads(line)
-        return cls(d["index"], d["time"], d["process"], _OP_TYPES[d["type"]], d["f"], d.get("value"), d.get("error"))
+    def of(cls, index: int, time: float, process: str, type_: OpType, rec: Record, error: str | None = None) -> Op:
+        """The op that records ``rec`` (how the writer, crafted histories and benchmarks build ops)."""
+        if not isinstance(rec, Record):
+            raise TypeError(f"an op's value is a record from harness.history.schema, not {rec.__class__.__name__}")
+        type_ = OpType(type_)
+        if type_ not in rec.types:
+            allowed = ", ".join(t.value for t in OpType if t in rec.types)
+            raise RecordError(f"a {rec.__class__.__name__} ({rec.f}) cannot be {type_.value} (only {allowed})")
+        return cls(index, time, process, type_, rec.f, rec.to_value(), error)
 
-
-_OP_TYPES = {t.value: t for t in OpType}
+    @property
+    def record(self) -> Record:
+        """The value as its typed record (built on demand: ops keep the JSON object)."""
+        return decode(self.f, self.type, self.value)

@@ -5,15 +5,15 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 from harness.history.ops import Op, OpType
+from harness.history.schema import Record
 
 FLUSH_INTERVAL_S = 0.2
 
 
 class HistoryWriter:
-    """Thread-safe appender. Every op gets the next index and the time since the writer opened."""
+    """Thread-safe appender of typed records. Every op gets the next index and the time since the writer opened."""
 
     def __init__(self, path: Path | str, start: float | None = None):
         self.path = Path(path)
@@ -23,13 +23,23 @@ class HistoryWriter:
         self._index = 0
         self.start = time.monotonic() if start is None else start
         self._flushed = self.start
+        self.dropped = 0
+        """Records offered after ``close``: not written."""
 
     def now(self) -> float:
         return time.monotonic() - self.start
 
-    def append(self, process: str, type: OpType, f: str, value: Any = None, error: str | None = None) -> Op:
+    def record(self, process: str, type_: OpType, rec: Record, error: str | None = None) -> Op:
+        """Append one op recording ``rec`` (a record class of ``harness.history.schema``, checked when it
+        was built) with the next index and the time now."""
+        op = Op.of(0, 0.0, process, type_, rec, error)  # refuses a record of another type; index, time below
         with self._lock:
-            op = Op(self._index, self.now(), process, type, f, value, error)
+            if self._file.closed:
+                # A straggler after the run ended (an effect watcher of an interrupted run): the history
+                # is complete once closed, so its word is dropped rather than raised in its thread.
+                self.dropped += 1
+                return op
+            op.index, op.time = self._index, self.now()
             self._index += 1
             self._file.write(op.to_json() + "\n")
             if op.time - (self._flushed - self.start) >= FLUSH_INTERVAL_S:
@@ -39,19 +49,20 @@ class HistoryWriter:
 
     def flush(self) -> None:
         with self._lock:
-            self._file.flush()
+            if not self._file.closed:
+                self._file.flush()
 
-    def invoke(self, process: str, f: str, value: Any = None) -> Op:
-        return self.append(process, OpType.INVOKE, f, value)
+    def invoke(self, process: str, rec: Record) -> Op:
+        return self.record(process, OpType.INVOKE, rec)
 
-    def ok(self, process: str, f: str, value: Any = None) -> Op:
-        return self.append(process, OpType.OK, f, value)
+    def ok(self, process: str, rec: Record) -> Op:
+        return self.record(process, OpType.OK, rec)
 
-    def fail(self, process: str, f: str, value: Any = None, error: str | None = None) -> Op:
-        return self.append(process, OpType.FAIL, f, value, error)
+    def fail(self, process: str, rec: Record, error: str | None = None) -> Op:
+        return self.record(process, OpType.FAIL, rec, error)
 
-    def info(self, process: str, f: str, value: Any = None, error: str | None = None) -> Op:
-        return self.append(process, OpType.INFO, f, value, error)
+    def info(self, process: str, rec: Record, error: str | None = None) -> Op:
+        return self.record(process, OpType.INFO, rec, error)
 
     def close(self) -> None:
         with self._lock:

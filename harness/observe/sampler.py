@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+from harness.history.schema import Sample, SampleFailed
 from harness.history.writer import HistoryWriter
 from harness.observe.state import agreed_states
 
@@ -30,10 +31,10 @@ class Sampler:
         try:
             states = agreed_states(self.cluster, self.topic, timeout_s=min(2.0, self.interval_s * 2))
         except Exception as exc:  # the cluster under a fault may not answer; that is worth recording too
-            self.history.info(PROCESS, "sample", {"topic": self.topic}, error=f"{type(exc).__name__}: {exc}")
+            self.history.info(PROCESS, SampleFailed(topic=self.topic), error=f"{type(exc).__name__}: {exc}")
             return
         for s in states:
-            self.history.ok(PROCESS, "sample", s.to_dict())
+            self.history.ok(PROCESS, Sample(**s.to_dict()))
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
+from harness.history.schema import FetchStats, Poll, Stats
 from harness.history.writer import HistoryWriter
 
 STATS_FIELDS = ("leader", "broker", "hi_offset", "lo_offset", "ls_offset", "fetch_state", "next_offset",
@@ -65,15 +66,14 @@ class RecordingConsumer:
                     if m.error():
                         if m.error().code() != KafkaError._PARTITION_EOF:
                             self.stats.errors += 1
-                            self.history.info(self.name, "poll", {"topic": self.topic, "reader": self.reader,
-                                                                  "records": []}, error=m.error().name())
+                            self.history.info(self.name, Poll(topic=self.topic, reader=self.reader, records=[]),
+                                              error=m.error().name())
                         continue
                     records.append([m.partition(), m.offset(), m.value().decode(errors="replace")])
                 if records:
                     self.stats.polls += 1
                     self.stats.records += len(records)
-                    self.history.ok(self.name, "poll", {"topic": self.topic, "reader": self.reader,
-                                                        "records": records})
+                    self.history.ok(self.name, Poll(topic=self.topic, reader=self.reader, records=records))
         finally:
             consumer.close()
         return self.stats
@@ -85,8 +85,8 @@ class RecordingConsumer:
             return
         if not topic:
             return
-        parts = [{"partition": int(pid), **{k: p.get(k) for k in STATS_FIELDS}}
+        parts = [FetchStats(partition=int(pid), **{k: p.get(k) for k in STATS_FIELDS})
                  for pid, p in topic.get("partitions", {}).items() if int(pid) >= 0]
         if parts:
-            self.history.ok(self.name, "stats", {"topic": self.topic, "reader": self.reader,
-                                                 "rack": self.client_rack, "partitions": parts})
+            self.history.ok(self.name, Stats(topic=self.topic, reader=self.reader, rack=self.client_rack,
+                                             partitions=parts))

@@ -17,6 +17,7 @@ from typing import Callable
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from harness.history.ops import OpType
+from harness.history.schema import ProducerFatal, SendFailed, SendInvoke, SendOk
 from harness.history.writer import HistoryWriter
 from harness.workload.outcomes import classify
 
@@ -68,6 +69,10 @@ class _Columns:
         return len(self.columns["values"])
 
 
+SEND_RECORDS = {OpType.INVOKE: SendInvoke, OpType.OK: SendOk, OpType.FAIL: SendFailed, OpType.INFO: SendFailed}
+"""The record class of a send batch, by outcome."""
+
+
 class SendLog:
     """Buffers one producer's send records and writes them as batched ``send`` ops.
 
@@ -91,7 +96,7 @@ class SendLog:
                 batch = columns.take()
                 counter = "invoked" if type_ is OpType.INVOKE else type_.value
                 setattr(self.stats, counter, getattr(self.stats, counter) + len(batch["values"]))
-                self.history.append(self.process, type_, "send", {"topic": self.topic, **batch})
+                self.history.record(self.process, type_, SEND_RECORDS[type_](topic=self.topic, **batch))
 
     def invocation_recorder(self) -> Callable[[str, float, str], None]:
         value, time_, key = self.invoked.appenders("values", "times", "keys")
@@ -137,8 +142,11 @@ class RecordingProducer:
     max_messages: int = 1_000_000
     stats: ProducerStats = field(default_factory=ProducerStats)
 
-    def run(self, stop: threading.Event | None = None) -> ProducerStats:
+    def run(self, stop: threading.Event | None = None, abort: threading.Event | None = None) -> ProducerStats:
+        """Send until the duration or ``stop``, then drain the delivery reports; ``abort`` (an interrupted
+        run) cuts the drain short: what is still unanswered is purged and recorded as such."""
         stop = stop or threading.Event()
+        abort = abort or threading.Event()
         cfg = {"bootstrap.servers": self.bootstrap, "client.id": self.name, "log_level": 0,
                "error_cb": lambda err: None, **self.config}
         producer = Producer(cfg)
@@ -175,12 +183,12 @@ class RecordingProducer:
                         log.failed(value, exc.args[0].name())
                     poll(0)
                 seq = due
-            self._drain(producer, log)
+            self._drain(producer, log, abort)
         except KafkaException as exc:
             # Raised by poll only for a fatal error, e.g. an idempotent producer whose sequence numbers no
             # longer match the log after a truncation. The producer is unusable: record why and give up.
             err = exc.args[0]
-            self.history.info(self.name, "producer", {"topic": self.topic}, error=f"fatal {err.name()}: {err.str()}")
+            self.history.info(self.name, ProducerFatal(topic=self.topic), error=f"fatal {err.name()}: {err.str()}")
             self._abandon(producer)
         finally:
             log.flush()
@@ -208,11 +216,11 @@ class RecordingProducer:
                 log.failed(value, exc.args[0].name())
                 return
 
-    def _drain(self, producer: Producer, log: SendLog) -> None:
+    def _drain(self, producer: Producer, log: SendLog, abort: threading.Event) -> None:
         """Wait out the delivery reports, writing them as they come; what is left after the delivery
         timeout is purged (and reported as indeterminate)."""
         deadline = time.monotonic() + float(self.config.get("delivery.timeout.ms", 60_000)) / 1000 + 10
-        while len(producer) and time.monotonic() < deadline:
+        while len(producer) and time.monotonic() < deadline and not abort.is_set():
             producer.poll(0.1)
             if time.monotonic() - log.written >= BATCH_INTERVAL_S:
                 log.flush()

@@ -7,6 +7,7 @@ import uuid
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
+from harness.history.schema import Read, ReadStart
 from harness.history.writer import HistoryWriter
 
 CHUNK = 20_000
@@ -29,7 +30,7 @@ def final_read(bootstrap: str, topic: str, partitions: int, history: HistoryWrit
     try:
         ends: dict[int, tuple[int, int]] = {}
         for p in range(partitions):
-            history.invoke(process, "read", {"topic": topic, "partition": p, "reader": reader})
+            history.invoke(process, ReadStart(topic=topic, partition=p, reader=reader))
             low, high = _watermarks(consumer, topic, p, deadline)
             ends[p] = (low, high)
         consumer.assign([TopicPartition(topic, p, low) for p, (low, _) in ends.items() if low >= 0])
@@ -49,13 +50,13 @@ def final_read(bootstrap: str, topic: str, partitions: int, history: HistoryWrit
         for p, (low, high) in ends.items():
             recs = records[p]
             for i in range(0, max(len(recs), 1), CHUNK):
-                value = {"topic": topic, "partition": p, "reader": reader, "records": recs[i:i + CHUNK]}
+                value = Read(topic=topic, partition=p, reader=reader, records=recs[i:i + CHUNK])
                 last = i + CHUNK >= len(recs)
                 if p in done or not last:
-                    history.ok(process, "read", value)
+                    history.ok(process, value)
                 else:
                     got = recs[-1][1] + 1 if recs else low
-                    history.info(process, "read", value,
+                    history.info(process, value,
                                  error=f"reached offset {got} of {high} before the {timeout_s:.0f} s deadline"
                                  if low >= 0 else "end offsets unavailable before the deadline")
         return len(done) == len(ends)
