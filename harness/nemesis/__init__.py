@@ -2,9 +2,11 @@
 
 - ``shapes``: pure planning of network partitions (who drops whose packets)
 - ``netfilter``: iptables inside the broker containers
-- ``spec``: what a fault is, as a scenario file writes it
-- ``actions``: every fault kind's inject and heal
-- ``effects``: what a fault was seen to do to the cluster
+- ``target``: which broker(s) a fault hits, as a scenario writes it
+- ``spec``: what a fault is, as a scenario file writes it; it asks ``faults.registry`` which kinds exist
+- ``faults``: one unit per fault kind (parameters, minimum brokers, random drawing, targets, inject, heal,
+  effects), registered in ``faults.registry``
+- ``effects``: the effect watchers the kinds share
 - ``schedule``: timelines and seeded random schedules
 - ``core``: the Nemesis itself, which injects, heals, sweeps and records
 """

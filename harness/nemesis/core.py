@@ -16,10 +16,11 @@ from typing import Callable
 
 from harness.cluster.kraft import KafkaCluster
 from harness.errors import FaultError
+from harness.history import schema as records
 from harness.history.writer import HistoryWriter
 from harness.nemesis import netfilter
-from harness.nemesis.actions import ACTIONS, FaultContext, FaultUnsupported
-from harness.nemesis.effects import Effect, heal_effect, start_effect
+from harness.nemesis.faults.base import Effect, FaultContext, FaultUnsupported
+from harness.nemesis.faults.registry import fault_kind
 from harness.nemesis.spec import FaultSpec, Role, TargetSpec
 from harness.observe.state import PartitionState, active_controller, agreed_state
 
@@ -58,14 +59,19 @@ class Nemesis:
         self.effect_timeout_s = effect_timeout_s
         self.faults: list[ActiveFault] = []
         self._stopping = threading.Event()
+        self._swept = False
+        """True after a recorded sweep found nothing left, until the next inject."""
 
     def __enter__(self) -> Nemesis:
         self.heal_all(record=False)  # start from a known-good state
         return self
 
     def __exit__(self, *exc) -> None:
+        """The one sweep on every exit path (normal end, error, interrupt), unless the run already
+        swept after its last fault: the heal is recorded once."""
         self._stopping.set()
-        self.heal_all()
+        if not self._swept:
+            self.heal_all()
 
     # -- targets -------------------------------------------------------------------------------
 
@@ -106,44 +112,46 @@ class Nemesis:
         fid = f"f{len(self.faults) + 1}"
         target = self._with_topic(spec.target)
         base = {"id": fid, "kind": spec.kind.value, "target": target.describe()}
-        self.history.invoke(PROCESS, "fault", base)
+        self.history.invoke(PROCESS, records.FaultStart(**base))
         ctx = FaultContext(self.cluster, spec, fid, [], self.rng, self._stopping)
         try:
             before = self._watched_state(target)
             ctx.nodes = self.resolve(target)
-            detail = ACTIONS[spec.kind].inject(ctx)
+            detail = fault_kind(spec.kind).inject(ctx)
         except Exception as exc:
             unsupported = isinstance(exc, FaultUnsupported)
-            self.history.fail(PROCESS, "fault", {**base, "nodes": ctx.nodes, "unsupported": unsupported},
+            self.history.fail(PROCESS, records.FaultFailed(**base, nodes=ctx.nodes, unsupported=unsupported),
                               error=f"{type(exc).__name__}: {exc}")
             fault = ActiveFault(ctx, target, None)
             self._heal_quietly(fault)  # undo whatever part of it went in
             raise FaultError(f"could not inject {spec.kind.value} on {target.describe()}: {exc}") from None
         fault = ActiveFault(ctx, target, before)
         self.faults.append(fault)
-        self.history.ok(PROCESS, "fault", {**base, "nodes": ctx.nodes, "cut_off": sorted(ctx.cut_off),
-                                           "detail": detail})
-        self._watch(fault, "start", lambda: start_effect(ctx, before, self.effect_timeout_s))
+        self._swept = False
+        self.history.ok(PROCESS, records.FaultStarted(**base, nodes=ctx.nodes, cut_off=sorted(ctx.cut_off),
+                                                      detail=detail))
+        self._watch(fault, "start", lambda: fault_kind(spec.kind).start_effect(ctx, before, self.effect_timeout_s))
         return fault
 
     def heal(self, fault: ActiveFault) -> None:
         if fault.healed:
             return
         base = {"id": fault.id, "kind": fault.spec.kind.value, "target": fault.target.describe()}
-        self.history.invoke(PROCESS, "heal", base)
+        self.history.invoke(PROCESS, records.HealStart(**base))
         healed_at = time.monotonic()
         fault.healed = True
         try:
-            ACTIONS[fault.spec.kind].heal(fault.ctx)
+            fault_kind(fault.spec.kind).heal(fault.ctx)
         except Exception as exc:  # heal_all's sweep still runs; the history says what went wrong
-            self.history.info(PROCESS, "heal", base, error=f"{type(exc).__name__}: {exc}")
+            self.history.info(PROCESS, records.HealFailed(**base), error=f"{type(exc).__name__}: {exc}")
             return
-        self.history.ok(PROCESS, "heal", {**base, "nodes": fault.nodes})
-        self._watch(fault, "heal", lambda: heal_effect(fault.ctx, fault.before, self.effect_timeout_s, healed_at))
+        self.history.ok(PROCESS, records.Healed(**base, nodes=fault.nodes))
+        self._watch(fault, "heal", lambda: fault_kind(fault.spec.kind).heal_effect(fault.ctx, fault.before,
+                                                                                   self.effect_timeout_s, healed_at))
 
     def _heal_quietly(self, fault: ActiveFault) -> None:
         try:
-            ACTIONS[fault.spec.kind].heal(fault.ctx)
+            fault_kind(fault.spec.kind).heal(fault.ctx)
         except Exception:
             pass
 
@@ -174,10 +182,11 @@ class Nemesis:
             except Exception as exc:
                 left.append(f"broker {b.node_id}: {type(exc).__name__}: {exc}")
         if record:
+            self._swept = not left
             if left:
-                self.history.info(PROCESS, "sweep", {"fixed": fixed, "left": left}, error="; ".join(left))
+                self.history.info(PROCESS, records.Sweep(fixed=fixed, left=left), error="; ".join(left))
             else:
-                self.history.ok(PROCESS, "sweep", {"fixed": fixed, "left": []})
+                self.history.ok(PROCESS, records.Sweep(fixed=fixed, left=[]))
         return left
 
     def stop_watching(self, timeout_s: float = EFFECT_TIMEOUT_S) -> None:
@@ -202,12 +211,12 @@ class Nemesis:
                 effect = observe()
             except Exception as exc:
                 effect = Effect(None, 0.0, f"observation failed: {type(exc).__name__}: {exc}")
-            value = {"id": fault.id, "kind": fault.spec.kind.value, "phase": phase,
-                     "after_s": round(effect.after_s, 2), "observed": effect.observed}
+            value = records.Effect(id=fault.id, kind=fault.spec.kind.value, phase=phase,
+                                   after_s=round(effect.after_s, 2), observed=effect.observed)
             if effect.observed is not None:
-                self.history.ok(PROCESS, "effect", value)
+                self.history.ok(PROCESS, value)
             else:
-                self.history.info(PROCESS, "effect", value, error=f"not seen: {effect.expected}")
+                self.history.info(PROCESS, value, error=f"not seen: {effect.expected}")
 
         t = threading.Thread(target=run, name=f"effect-{fault.id}-{phase}", daemon=True)
         fault.watchers.append(t)

@@ -1,39 +1,37 @@
-"""What a fault was seen to do to the real cluster, in one sentence, or None when it was not seen.
+"""Shared effect watchers: what a fault was seen to do to the real cluster, in one sentence, or None when
+it was not seen. Each kind's definition (``harness.nemesis.faults``) names the watchers it uses.
 
 Observations go through a broker the fault did not cut off: an isolated broker still answers clients
 with its own stale view (itself as leader). Each watcher is bounded by its deadline.
+
+The kinds import this module when the registry loads them for scenario validation. It therefore
+imports the observation code (confluent_kafka) inside the watchers, not at the top.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable
 
-from harness.nemesis import netfilter
-from harness.nemesis.actions import FaultContext
-from harness.nemesis.spec import FaultKind, Role
-from harness.observe.state import (
-    PartitionState,
-    active_controller,
-    agreed_state,
-    latest_offsets,
-    partition_state,
-    wait_for,
-)
+from harness.nemesis.faults.base import Effect, FaultContext
+from harness.nemesis.target import Role
 
-LOSS_WINDOW_S = 3.0
+if TYPE_CHECKING:
+    from harness.observe.state import PartitionState
+
+__all__ = ["Effect", "cluster_reaction", "full_isr_again", "node_list"]
 
 
-@dataclass(frozen=True)
-class Effect:
-    observed: str | None
-    after_s: float
-    expected: str
-    """What was being waited for (said when it was not seen)."""
+def node_list(nodes: Iterable[int]) -> str:
+    """``node 2`` or ``nodes 1, 3``, for a fault's one-line detail."""
+    nodes = sorted(nodes)
+    return f"node{'s' if len(nodes) != 1 else ''} {', '.join(map(str, nodes))}"
 
 
 def _observer(ctx: FaultContext):
     """Partition state as a running broker outside the cut-off set reports it (a new client per look)."""
+    from harness.observe.state import partition_state
+
     for b in ctx.cluster.brokers:
         if b.node_id not in ctx.cut_off and b.status() == "running":
             return lambda topic, partition: partition_state(ctx.cluster.admin_via(b.node_id), topic, partition,
@@ -45,8 +43,15 @@ def _since(t0: float) -> float:
     return time.monotonic() - t0
 
 
-def start_effect(ctx: FaultContext, before: PartitionState | None, timeout_s: float) -> Effect:
-    """Times count from when the fault was asked for (``ctx.started``)."""
+def cluster_reaction(ctx: FaultContext, before: PartitionState | None, timeout_s: float) -> Effect:
+    """How the cluster reacted to what the fault cut off (``ctx.cut_off``).
+
+    A controller that was cut off must be replaced. A leader that was cut off must be replaced, under a
+    new leader epoch. A follower that was cut off must leave the ISR. When nothing was cut off, any change
+    of leader or ISR counts. Times count from when the fault was asked for (``ctx.started``).
+    """
+    from harness.observe.state import active_controller, latest_offsets, wait_for
+
     cut = ctx.cut_off
     if ctx.spec.target.role is Role.CONTROLLER and cut:
         old = ctx.nodes[0]
@@ -55,11 +60,6 @@ def start_effect(ctx: FaultContext, before: PartitionState | None, timeout_s: fl
         after = _since(ctx.started)
         return Effect(f"active controller moved from {old} to {new} after {after:.1f} s" if new else None, after,
                       f"the active controller to move away from {old}")
-    if ctx.spec.kind is FaultKind.LOSS:
-        time.sleep(LOSS_WINDOW_S)
-        dropped = sum(netfilter.dropped_packets(ctx.cluster.broker(n)) for n in ctx.nodes)
-        text = f"{dropped} packets dropped on {sorted(ctx.nodes)} in the first {LOSS_WINDOW_S:g} s"
-        return Effect(text if dropped else None, LOSS_WINDOW_S, "packets to be dropped")
     if before is None:
         return Effect(None, 0.0, "a partition state to compare with (none was read before the fault)")
     look = _observer(ctx)
@@ -73,6 +73,7 @@ def start_effect(ctx: FaultContext, before: PartitionState | None, timeout_s: fl
         after = _since(ctx.started)
         if s is None:
             return Effect(None, after, f"the leader of {name} to move away from {before.leader}")
+
         def new_epoch():  # asked of the new leader alone: a deposed leader may still answer with its old one
             admin = ctx.cluster.admin_via(s.leader)
             return latest_offsets(admin, before.topic, [before.partition], 5.0).get(before.partition, (None,))[0]
@@ -102,8 +103,10 @@ def start_effect(ctx: FaultContext, before: PartitionState | None, timeout_s: fl
     return Effect(text, after, f"any change of leader or ISR of {name}")
 
 
-def heal_effect(ctx: FaultContext, before: PartitionState | None, timeout_s: float, healed_at: float) -> Effect:
-    """Times count from when the heal was asked for (``healed_at``)."""
+def full_isr_again(ctx: FaultContext, before: PartitionState | None, timeout_s: float, healed_at: float) -> Effect:
+    """The watched partition back to a full ISR. Times count from when the heal was asked for (``healed_at``)."""
+    from harness.observe.state import agreed_state, wait_for
+
     if before is None:
         return Effect(None, 0.0, "a partition state to compare with")
     name = f"{before.topic}-{before.partition}"

@@ -8,9 +8,12 @@ A container that stops loses its network namespace, rules included, so a removed
 from __future__ import annotations
 
 import shlex
+from typing import TYPE_CHECKING
 
-from harness.cluster.kraft import Broker
 from harness.errors import FaultError
+
+if TYPE_CHECKING:  # the fault kinds load this module to validate scenarios, which must not load docker
+    from harness.cluster.kraft import Broker
 
 CHAIN_IN = "KAFKA-CHAOS-IN"
 CHAIN_OUT = "KAFKA-CHAOS-OUT"

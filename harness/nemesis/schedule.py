@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 
 def random_schedule(spec: RandomFaults, end_s: float, seed: int) -> list[FaultSpec]:
-    from harness.nemesis.spec import FaultKind, FaultSpec
+    from harness.nemesis.faults.registry import fault_kind
+    from harness.nemesis.spec import FaultSpec
 
     rng = random.Random(seed)
     faults: list[FaultSpec] = []
@@ -28,14 +29,16 @@ def random_schedule(spec: RandomFaults, end_s: float, seed: int) -> list[FaultSp
         target = rng.choice(spec.targets)
         length = round(rng.uniform(*spec.fault_s), 2)
         quiet = round(rng.uniform(*spec.quiet_s), 2)
+        params = fault_kind(kind).random_params(spec, rng)  # RandomFaults admits only kinds that have one
         faults.append(FaultSpec(kind=kind, target=target, at_s=round(t, 2), duration_s=min(length, end_s - t),
-                                probability=spec.probability if kind is FaultKind.LOSS else None))
+                                **params))
         t += length + quiet
     return faults
 
 
 class Schedule:
-    """Runs a timeline of faults against the nemesis in a thread; stops early and heals on ``stop()``.
+    """Runs a timeline of faults against the nemesis in a thread. ``stop()`` ends it early and leaves
+    what is still in force to the nemesis's owner, whose one sweep heals it.
 
     A fault that cannot be injected (its target has no leader, the kernel lacks netem) is recorded as
     failed in the history and the timeline goes on; every injected fault heals by ``end_s``.
@@ -86,10 +89,8 @@ class Schedule:
                     fault = active.pop(i)
                     self.nemesis.heal(fault)
                     self.log(f"  healed {fault.spec.kind.value} of {fault.target.describe()}")
-        except Exception as exc:  # reported by the runner; the heal still happens
+        except Exception as exc:  # reported by the runner; the nemesis's owner heals what is left
             self.errors.append(f"{type(exc).__name__}: {exc}")
-        finally:
-            self.nemesis.heal_all()
 
     def stop(self, timeout_s: float = 120.0) -> None:
         self._stop.set()

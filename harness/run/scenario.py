@@ -16,7 +16,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from harness.checks import CHECK_NAMES, DEFAULT_MUST_BE_ZERO
 from harness.cluster.config import DEFAULT_KAFKA_VERSION, DEFAULT_RACKS
 from harness.errors import ScenarioError
-from harness.nemesis.spec import FaultKind, FaultSpec, RandomFaults, Role
+from harness.nemesis.spec import FaultSpec, RandomFaults, Role
 from harness.nemesis.spec import Strict as _Strict
 
 Setting = Union[str, int, float, bool]
@@ -156,12 +156,15 @@ class Scenario(_Strict):
                 raise ValueError(f"faults[{i}].target.node {t.node} does not exist ({self.cluster.brokers} brokers)")
             if t.role is Role.RACK and t.rack not in self.cluster.racks:
                 raise ValueError(f"faults[{i}].target.rack {t.rack!r} is not one of {self.cluster.racks}")
-            minimum = {FaultKind.RING: 4, FaultKind.BRIDGE: 3, FaultKind.SPLIT: 3}.get(fault.kind, 1)
+            minimum = fault.definition.min_brokers
             if self.cluster.brokers < minimum:
                 raise ValueError(f"faults[{i}].kind {fault.kind.value!r} needs at least {minimum} brokers")
             if fault.at_s >= self.workload.duration_s:
                 raise ValueError(f"faults[{i}].at_s ({fault.at_s}) is not within the workload's "
                                  f"{self.workload.duration_s} s")
+        for kind in self.random_faults.kinds if self.random_faults else []:
+            if self.cluster.brokers < (minimum := kind.definition.min_brokers):
+                raise ValueError(f"random_faults.kinds {kind.value!r} needs at least {minimum} brokers")
         return self
 
 

@@ -112,10 +112,9 @@ def test_clean_stop_moves_leadership_and_the_broker_rejoins_after_start(cluster,
 def test_bounce_restarts_the_broker_each_time(cluster, topic, nemesis):
     target = state(cluster, topic).replicas[-1]
     broker = cluster.broker(target)
-    started_before = broker._docker().attrs["State"]["StartedAt"]
+    started_before = broker.started_at()
     f = nemesis.inject(fault("bounce", {"role": "node", "node": target}, times=2, interval_s=2, hard=True))
-    broker._docker().reload()
-    assert broker._docker().attrs["State"]["StartedAt"] != started_before
+    assert broker.started_at() != started_before
     assert broker.status() == "running"
     ops = recorded_ops(nemesis)
     assert any(op.f == "fault" and op.type is OpType.OK and "2 time(s)" in op.value["detail"] for op in ops)

@@ -1,0 +1,50 @@
+"""Packet loss: drop a share of the packets between the target(s) and the other brokers (iptables'
+statistic match). It cuts nothing off, so its effect is the packets dropped, not a leader moving."""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Any
+
+from pydantic import Field
+
+from harness.nemesis import effects, netfilter
+from harness.nemesis.faults.base import Effect, FaultContext, FaultKindDef, Params, Targets
+from harness.nemesis.faults.network import apply, ips, remove_rules
+
+WINDOW_S = 3.0
+"""How long the start watcher counts dropped packets."""
+
+
+class LossParams(Params):
+    probability: float = Field(gt=0, le=1)
+    """the share of packets dropped, 0 < p <= 1"""
+
+
+def _loss(ctx: FaultContext) -> str:
+    p = ctx.params(LossParams).probability
+    addresses = ips(ctx)
+    for n in ctx.nodes:
+        others = [ip for m, ip in addresses.items() if m not in ctx.nodes]
+        apply(ctx, n, netfilter.drop_from(ctx.fault_id, others, p) + netfilter.drop_to(ctx.fault_id, others, p))
+    return f"dropping {p:.0%} of packets between {effects.node_list(ctx.nodes)} and the other brokers"
+
+
+def _packets_dropped(ctx: FaultContext, before, timeout_s: float) -> Effect:
+    time.sleep(WINDOW_S)
+    dropped = sum(netfilter.dropped_packets(ctx.cluster.broker(n)) for n in ctx.nodes)
+    text = f"{dropped} packets dropped on {sorted(ctx.nodes)} in the first {WINDOW_S:g} s"
+    return Effect(text if dropped else None, WINDOW_S, "packets to be dropped")
+
+
+def _from_random_settings(settings: Any, rng: random.Random) -> dict[str, Any]:
+    return {"probability": settings.probability}
+
+
+KINDS = (
+    FaultKindDef(name="loss", summary="drop `probability` of packets between the target(s) and the other brokers",
+                 targets=Targets.DEGRADE, params=LossParams, inject_with=_loss, heal_with=remove_rules,
+                 start_effect=_packets_dropped, heal_effect=effects.full_isr_again,
+                 random_params=_from_random_settings),
+)

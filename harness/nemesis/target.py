@@ -1,0 +1,55 @@
+"""Which broker(s) a fault hits, as a scenario writes it; resolved when the fault starts, not when the file
+is written. Plain validated values with no dependency on the fault kinds, so the kinds, their effect
+watchers and the fault spec can all use them without a cycle.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Strict(BaseModel):
+    """Unknown fields are errors, so a typo never silently falls back to a default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Role(str, enum.Enum):
+    LEADER = "leader"
+    FOLLOWER = "follower"
+    CONTROLLER = "controller"
+    RANDOM = "random"
+    NODE = "node"
+    RACK = "rack"
+
+
+class TargetSpec(Strict):
+    """Which broker(s) a fault hits, resolved when the fault starts (not when the file is written)."""
+
+    role: Role
+    topic: str | None = None
+    """For leader/follower: the topic (default: the scenario's topic)."""
+    partition: int = Field(0, ge=0)
+    node: int | None = Field(None, ge=1)
+    rack: str | None = None
+
+    @model_validator(mode="after")
+    def _needs(self) -> TargetSpec:
+        if self.role is Role.NODE and self.node is None:
+            raise ValueError("role \"node\" needs node = <id>")
+        if self.role is Role.RACK and self.rack is None:
+            raise ValueError("role \"rack\" needs rack = \"<name>\"")
+        return self
+
+    def describe(self) -> str:
+        match self.role:
+            case Role.LEADER | Role.FOLLOWER:
+                return f"{self.role.value} of {self.topic or '<topic>'}-{self.partition}"
+            case Role.NODE:
+                return f"node {self.node}"
+            case Role.RACK:
+                return f"rack {self.rack}"
+            case _:
+                return self.role.value
