@@ -34,4 +34,5 @@ def lost_writes(history: History) -> CheckResult:
         records(lost, ["value", "topic", "partition", "offset", "process", "complete_time"]),
         decided=not unreadable,
         notes=notes,
+        found=list(zip(lost["topic"].tolist(), lost["value"].tolist())),
     )

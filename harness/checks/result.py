@@ -38,6 +38,9 @@ class CheckResult:
     notes: dict[str, Any] = field(default_factory=dict)
     skipped: str | None = None
     """Why the check does not apply to this run (e.g. no consumers ran); it then neither passes nor fails."""
+    found: list[Any] = field(default_factory=list, repr=False)
+    """Every violation's key, uncut (``examples`` keeps a few), for plots and tools; not part of ``to_dict``.
+    For lost_writes: each lost write's (topic, value)."""
 
     def verdict(self, must_be_zero: bool = True) -> Verdict:
         if self.skipped:

@@ -1,6 +1,8 @@
-"""Plots of a run, drawn from its history alone (PNG files, for report.html, report.md and CI pages).
+"""Plots of a run, drawn from its history and its report model (PNG files, for report.html, report.md
+and CI pages). Figures that a check decides come from the check's result, fault windows from the model,
+and every time axis counts from the start of the workload.
 
-- ``timeline.png``: sends per second by outcome (acknowledged sends missing from the final read shown
+- ``timeline.png``: sends per second by outcome (the writes the lost_writes check found lost shown
   apart, as "ok, then lost"), and acknowledgement latency p50 / p99, with every fault window shaded
   and labelled;
 - ``partitions.png``: per partition, the leader, ISR size, leader epoch and high watermark over time;
@@ -19,21 +21,21 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from harness.checks.result import present_in  # noqa: E402
 from harness.history.loader import History  # noqa: E402
+from harness.report.model import Fault, Report, build_model  # noqa: E402
 
 COLOURS = {"ok": "#2a9d8f", "ok, then lost": "#9b2226", "info": "#e9c46a", "fail": "#e76f51",
            "unanswered": "#6c757d"}
 FAULT_COLOUR = "#e76f51"
 
 
-def _shade_faults(ax, faults: list[dict], label: bool) -> None:
+def _shade_faults(ax, faults: list[Fault], label: bool) -> None:
     """Shade each fault's window behind the data; labels step down in rows so neighbours don't overlap."""
-    for i, f in enumerate(f for f in faults if f["start"] is not None):
-        end = f["end"] if f["end"] is not None else ax.get_xlim()[1]
-        ax.axvspan(f["start"], end, color=FAULT_COLOUR, alpha=0.12, lw=0, zorder=0)
+    for i, f in enumerate(f for f in faults if f.start is not None):
+        end = f.end if f.end is not None else ax.get_xlim()[1]
+        ax.axvspan(f.start, end, color=FAULT_COLOUR, alpha=0.12, lw=0, zorder=0)
         if label:
-            ax.text(f["start"], 1.0 - 0.08 * (i % LABEL_ROWS), f" {f['kind']} {f['target']}",
+            ax.text(f.start, 1.0 - 0.08 * (i % LABEL_ROWS), f" {f.kind} {f.target} → {f.nodes_text}",
                     transform=ax.get_xaxis_transform(), fontsize=7, va="top", ha="left", color="#9b2226",
                     clip_on=True, zorder=3, bbox={"facecolor": "white", "alpha": 0.7, "lw": 0, "pad": 0.5})
 
@@ -42,25 +44,31 @@ LABEL_ROWS = 4
 
 
 def _finish(fig, bottom_ax, title: str, path: Path) -> Path:
-    bottom_ax.set_xlabel("seconds since the run started")
+    bottom_ax.set_xlabel("seconds since the workload started")
     fig.suptitle(title, fontsize=11)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
 
 
-def timeline(history: History, path: Path) -> Path | None:
+def _origin(report: Report) -> float:
+    return report.workload_start or 0.0
+
+
+def timeline(history: History, report: Report, path: Path) -> Path | None:
     sends = history.sends()
     if sends.empty:
         return None
-    faults = history.faults()
+    faults = report.faults
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(11, 5.5), sharex=True, constrained_layout=True)
     outcome = sends["outcome"].fillna("unanswered")
-    final = history.reads("read")
-    if not final.empty:  # acknowledged, yet missing from the final read: the lost writes, where they were sent
-        outcome = outcome.where(~((outcome == "ok").to_numpy() & ~present_in(sends, final)), "ok, then lost")
-    sends = sends.assign(second=sends["invoke_time"].fillna(sends["complete_time"]).astype(float).floordiv(1),
-                         outcome=outcome)
+    lost_check = report.checks.get("lost_writes")
+    lost = lost_check.result.found if lost_check is not None else []
+    if lost:  # the writes the lost_writes check found lost, where they were sent
+        keys = pd.MultiIndex.from_arrays([sends["topic"], sends["value"]])
+        outcome = outcome.where(~((outcome == "ok").to_numpy() & keys.isin(lost)), "ok, then lost")
+    invoked = sends["invoke_time"].fillna(sends["complete_time"]).astype(float) - _origin(report)
+    sends = sends.assign(second=invoked.floordiv(1), outcome=outcome)
     per_second = sends.groupby(["second", "outcome"]).size().unstack(fill_value=0)
     bottom = None
     for outcome in COLOURS:
@@ -85,12 +93,12 @@ def timeline(history: History, path: Path) -> Path | None:
     return _finish(fig, ax2, "Workload: throughput and latency, faults shaded", path)
 
 
-def partitions(history: History, path: Path) -> Path | None:
+def partitions(history: History, report: Report, path: Path) -> Path | None:
     samples = history.samples()
     if samples.empty:
         return None
-    faults = history.faults()
-    samples = samples.assign(isr_size=samples["isr"].map(len))
+    faults = report.faults
+    samples = samples.assign(isr_size=samples["isr"].map(len), time=samples["time"] - _origin(report))
     panels = [("leader", "leader (node id)"), ("isr_size", "ISR size"), ("epoch", "leader epoch"),
               ("hwm", "high watermark")]
     fig, axes = plt.subplots(len(panels), 1, figsize=(11, 8), sharex=True, constrained_layout=True)
@@ -110,16 +118,17 @@ def partitions(history: History, path: Path) -> Path | None:
     return _finish(fig, axes[-1], "Partition state as most brokers report it (a gap: no leader)", path)
 
 
-def follower_reads(history: History, path: Path) -> Path | None:
+def follower_reads(history: History, report: Report, path: Path) -> Path | None:
     stats = history.fetch_stats()
     if stats.empty or stats["rack"].isna().all():
         return None
     stats = stats[stats["rack"].notna()]
+    stats = stats.assign(time=stats["time"] - _origin(report))
     racks = history.brokers()
     readers = sorted(stats["process"].unique())
     fig, axes = plt.subplots(len(readers), 1, figsize=(11, 2.4 * len(readers)), sharex=True, squeeze=False,
                              constrained_layout=True)
-    faults = history.faults()
+    faults = report.faults
     for ax, reader in zip(axes[:, 0], readers):
         grp = stats[stats["process"] == reader]
         rack = grp["rack"].iloc[0]
@@ -141,12 +150,15 @@ def follower_reads(history: History, path: Path) -> Path | None:
 PLOTS = {"timeline": timeline, "partitions": partitions, "follower_reads": follower_reads}
 
 
-def draw_all(history: History, out_dir: Path) -> dict[str, Path]:
-    """Every plot this history has data for, as ``<out_dir>/<name>.png``."""
+def draw_all(history: History, out_dir: Path, report: Report | None = None) -> dict[str, Path]:
+    """Every plot this history has data for, as ``<out_dir>/<name>.png``; ``report`` is the history's
+    report model (built here when not given)."""
+    if report is None:
+        report = build_model(history)
     out_dir.mkdir(parents=True, exist_ok=True)
     drawn = {}
     for name, draw in PLOTS.items():
-        p = draw(history, out_dir / f"{name}.png")
+        p = draw(history, report, out_dir / f"{name}.png")
         if p is not None:
             drawn[name] = p
     return drawn

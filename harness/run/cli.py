@@ -1,20 +1,23 @@
-"""The command line: ``kafka-chaos run | report | image | clean | scenarios``.
+"""The command line: ``kafka-chaos run | report | image | clean | scenarios | schema``.
 
 Exit codes: 0 the verdict is pass; 1 a check failed (or could not decide); 2 bad input or an environment
-problem, with a one-line reason; 130 interrupted (after cleaning up).
+problem, with a one-line reason; 3 an internal error while building a report (a bug in the harness, not
+a verdict: one line "kafka-chaos: internal error while building the report of DIR: ...; please report it",
+and no report is left behind); 130 interrupted (after cleaning up).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from harness.cluster.engine import unwind_on_sigterm
 from harness.errors import HarnessError
+from harness.run.interrupts import EXIT_INTERRUPTED, Interrupts
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent.parent / "scenarios"
-EXIT_PASS, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_PASS, EXIT_FAIL, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def _cmd_run(args) -> int:
@@ -33,6 +36,8 @@ def _cmd_run(args) -> int:
 
 def _print_summary(report: dict, run_dir: Path) -> None:
     c = report["counts"]
+    if report.get("summary"):
+        print(report["summary"])
     print(f"verdict: {report['verdict']}  (sent {c['sent']}, acknowledged {c['acknowledged']}, "
           f"failed {c['failed']}, indeterminate {c['indeterminate']}, read {c['read']})")
     for name, ch in report["checks"].items():
@@ -59,22 +64,38 @@ def _cmd_compare(args) -> int:
     return EXIT_PASS
 
 
+EXIT_INTERNAL = 3
+
+
 def _cmd_report(args) -> int:
+    """Re-check a saved history and rewrite its reports. The old reports go first, so whatever fails
+    (a corrupt history: exit 2; a bug while building the report: exit 3), no old verdict is left."""
     from harness.history.loader import History
-    from harness.report.build import build_report, write_report
+    from harness.report.build import build_report, remove_reports, write_report
 
     run_dir = Path(args.run_dir)
     path = run_dir / "history.jsonl"
     if not path.is_file():
         raise HarnessError(f"{run_dir}: no history.jsonl there")
+    remove_reports(run_dir)
     try:
-        history = History.load(path)
-    except ValueError as exc:
-        raise HarnessError(str(exc)) from None
-    report = build_report(history)
-    write_report(report, run_dir, history)
-    _print_summary(report, run_dir)
-    return EXIT_PASS if report["verdict"] == "pass" else EXIT_FAIL
+        try:
+            history = History.load(path)
+        except ValueError as exc:
+            raise HarnessError(str(exc)) from None
+        report = build_report(history)
+        write_report(report, run_dir, history)
+    except (HarnessError, KeyboardInterrupt):
+        remove_reports(run_dir)
+        raise
+    except Exception as exc:  # a bug, not a verdict: one labelled line, never a traceback that reads as exit 1
+        remove_reports(run_dir)
+        print(f"kafka-chaos: internal error while building the report of {run_dir}: {type(exc).__name__}: {exc}; "
+              "please report it", file=sys.stderr)
+        return EXIT_INTERNAL
+    summary = report.to_json()
+    _print_summary(summary, run_dir)
+    return EXIT_PASS if summary["verdict"] == "pass" else EXIT_FAIL
 
 
 def _cmd_image(args) -> int:
@@ -88,10 +109,13 @@ def _cmd_image(args) -> int:
 
 
 def _cmd_clean(args) -> int:
-    from harness.cluster.cleanup import clean
+    from harness.cluster.cleanup import clean, clean_orphans
 
-    containers, networks = clean(args.run)
-    print(f"removed {containers} container(s) and {networks} network(s)")
+    if args.run and args.all:
+        raise HarnessError("give --run or --all, not both")
+    containers, networks = clean(args.run) if args.run else clean() if args.all else clean_orphans()
+    whose = f"run {args.run}" if args.run else "every run" if args.all else "runs whose process is gone"
+    print(f"removed {containers} container(s) and {networks} network(s) of {whose}")
     return EXIT_PASS
 
 
@@ -105,6 +129,13 @@ def _cmd_scenarios(args) -> int:
             print(f"{path.name:<32} {first}")
         except HarnessError as exc:
             print(f"{path.name:<32} INVALID: {exc}")
+    return EXIT_PASS
+
+
+def _cmd_schema(args) -> int:
+    from harness.history.schema import render_markdown
+
+    print(render_markdown(), end="")
     return EXIT_PASS
 
 
@@ -136,17 +167,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--recipe", choices=["offline", "official"], default="offline")
     p.add_argument("--rebuild", action="store_true")
     p.set_defaults(func=_cmd_image)
-    p = sub.add_parser("clean", help="remove containers and networks left by runs")
-    p.add_argument("--run", help="only this run id")
+    p = sub.add_parser("clean", help="remove containers and networks left by runs whose process is gone "
+                                     "(killed outright, crashed); runs still going are left alone")
+    p.add_argument("--run", help="this run's, whether or not its process still runs")
+    p.add_argument("--all", action="store_true", help="every run's, including runs still going")
     p.set_defaults(func=_cmd_clean)
     p = sub.add_parser("scenarios", help="list the bundled scenarios")
     p.set_defaults(func=_cmd_scenarios)
+    p = sub.add_parser("schema", help="print the history's record kinds and their fields (Markdown)")
+    p.set_defaults(func=_cmd_schema)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command, without process-level signal handling (see ``entry``), so tests can call it."""
     args = build_parser().parse_args(argv)
-    unwind_on_sigterm()
     try:
         return args.func(args)
     except HarnessError as exc:
@@ -159,5 +194,19 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
+def entry() -> None:
+    """The ``kafka-chaos`` program: ``main`` with interrupts that always end the process (see
+    harness.run.interrupts). After an interrupted run has unwound, the process ends at once: a client
+    library's threads must not hold it open at interpreter exit."""
+    interrupts = Interrupts().install()
+    code = main()
+    interrupts.finished()
+    if code == EXIT_INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

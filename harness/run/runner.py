@@ -20,6 +20,7 @@ from harness.cluster.config import ClusterConfig, ImageSpec
 from harness.cluster.image import ensure_image
 from harness.cluster.kraft import KafkaCluster, new_run_id
 from harness.errors import ClusterError
+from harness.history import schema as records
 from harness.history.loader import History
 from harness.history.writer import HistoryWriter
 from harness.nemesis.core import Nemesis
@@ -34,6 +35,12 @@ from harness.workload.producer import RecordingProducer
 from harness.workload.reader import final_read
 
 PROCESS = "harness"
+SCHEDULE_WAIT_S = 120.0
+"""How long the end of a run waits for the fault schedule's thread (a fault being injected finishes first)."""
+CLIENT_WAIT_S = 30.0
+"""How long, per client, the end of a run waits for producers to drain and consumers to stop."""
+INTERRUPTED_WAIT_S = 5.0
+"""After an interrupt, how long anything is waited for before the cluster is removed."""
 
 
 @dataclass
@@ -81,19 +88,20 @@ def run_scenario(scenario: Scenario, out_dir: Path | str = "reports", log=print,
         scenario.cluster.image or ensure_image(ImageSpec(scenario.cluster.kafka_version), log=log)
     log(f"run {run_id}: scenario {scenario.name}, output in {run_dir}")
     with HistoryWriter(run_dir / "history.jsonl") as history:
-        history.ok(PROCESS, "run", {"run_id": run_id, "scenario": scenario.model_dump(mode="json"),
-                                    "image": image, "started_at": _dt.datetime.now().isoformat(timespec="seconds")})
+        history.ok(PROCESS, records.Run(run_id=run_id, scenario=scenario.model_dump(mode="json"), image=image,
+                                        started_at=_dt.datetime.now().isoformat(timespec="seconds")))
         with contextlib.ExitStack() as stack:
             if cluster is None:
                 cluster = stack.enter_context(KafkaCluster(cluster_config(scenario, image), run_id=run_id, log=log))
-            history.ok(PROCESS, "cluster", {"brokers": [{"node": b.node_id, "rack": b.rack, "bootstrap": b.bootstrap}
-                                                        for b in cluster.brokers]})
+            history.ok(PROCESS, records.Cluster(brokers=[records.Broker(node=b.node_id, rack=b.rack,
+                                                                        bootstrap=b.bootstrap)
+                                                         for b in cluster.brokers]))
             create_topic(cluster, scenario.topic)
             _run_workload(scenario, cluster, history, log, live)
     history = History.load(run_dir / "history.jsonl")
     report = build_report(history)
     write_report(report, run_dir, history)
-    return RunResult(run_dir, report)
+    return RunResult(run_dir, report.to_json())  # what report.json holds
 
 
 def _run_workload(scenario: Scenario, cluster: KafkaCluster, history: HistoryWriter, log, live: bool) -> None:
@@ -111,19 +119,20 @@ def _run_workload(scenario: Scenario, cluster: KafkaCluster, history: HistoryWri
                           client_rack=spec.rack, duration_s=w.duration_s + 10, config=dict(spec.settings))
         for i, spec in enumerate(w.consumers)
     ]
-    stop = threading.Event()
-    threads = [threading.Thread(target=p.run, args=(stop,), name=p.name, daemon=True) for p in producers]
+    stop, abort = threading.Event(), threading.Event()
+    threads = [threading.Thread(target=p.run, args=(stop, abort), name=p.name, daemon=True) for p in producers]
     readers = [threading.Thread(target=c.run, args=(stop,), name=c.name, daemon=True) for c in consumers]
     with Sampler(cluster, topic, history), Nemesis(cluster, history, topic, seed=scenario.seed) as nemesis:
         faults = scenario.all_faults()
-        history.ok(PROCESS, "schedule", {"faults": [f.model_dump(mode="json") for f in faults]})
+        history.ok(PROCESS, records.Schedule(faults=[f.model_dump(mode="json") for f in faults]))
         schedule = Schedule(nemesis, faults, end_s=w.duration_s, log=log).start()
         log(f"workload: {len(producers)} producer(s) at {w.rate:g}/s for {w.duration_s:g} s, "
             f"{len(faults)} fault(s) scheduled")
-        history.ok(PROCESS, "phase", {"phase": "workload"})
+        history.ok(PROCESS, records.Phase(phase="workload"))
         started = history.now()
         for t in threads + readers:
             t.start()
+        interrupted = True
         try:
             flush_s = max(float(p.config.get("delivery.timeout.ms", 60_000)) / 1000 for p in producers) + 20
             deadline = time.monotonic() + w.duration_s + flush_s
@@ -131,21 +140,26 @@ def _run_workload(scenario: Scenario, cluster: KafkaCluster, history: HistoryWri
                 while any(t.is_alive() for t in threads) and time.monotonic() < deadline:
                     time.sleep(0.25)
                     progress.show(_snapshot(history.now() - started, w.duration_s, producers, nemesis))
+            interrupted = False
         finally:
+            # Interrupted: producers purge instead of draining, and nothing waits long; the nemesis's
+            # exit heals and sweeps, then the cluster goes. Otherwise the clients end on their own.
             stop.set()
-            schedule.stop()
-            for t in threads + readers:
-                t.join(30)
+            if interrupted:
+                abort.set()
+            schedule.stop(INTERRUPTED_WAIT_S if interrupted else SCHEDULE_WAIT_S)
+            _join(threads + readers, INTERRUPTED_WAIT_S if interrupted else CLIENT_WAIT_S * len(threads + readers))
         for error in schedule.errors:
-            history.info(PROCESS, "phase", {"phase": "faults"}, error=f"nemesis: {error}")
+            history.info(PROCESS, records.Phase(phase="faults"), error=f"nemesis: {error}")
         nemesis.heal_all()
-        history.ok(PROCESS, "phase", {"phase": "heal"})
+        history.ok(PROCESS, records.Phase(phase="heal"))
         log("healed; waiting for a full ISR on every partition")
         states, waited = wait_for(lambda: all_in_sync(cluster.admin, topic), w.heal_timeout_s, 0.5)
         if states is None:
-            history.info(PROCESS, "healthy", {"topic": topic}, error=f"no full ISR within {w.heal_timeout_s:.0f} s")
+            history.info(PROCESS, records.Unhealthy(topic=topic),
+                         error=f"no full ISR within {w.heal_timeout_s:.0f} s")
         else:
-            history.ok(PROCESS, "healthy", {"topic": topic, "after_s": round(waited, 2)})
+            history.ok(PROCESS, records.Healthy(topic=topic, after_s=round(waited, 2)))
         # Once through the leaders, and once through a rack-aware reader in each rack (served by that
         # rack's replica where the selector allows), so a replica that diverged shows up.
         for rack in [None, *sorted(set(scenario.cluster.racks))]:
@@ -157,6 +171,13 @@ def _run_workload(scenario: Scenario, cluster: KafkaCluster, history: HistoryWri
             if not complete:
                 log(f"  the final read through {via} did not reach every end offset in time")
         nemesis.stop_watching()
+
+
+def _join(threads: list[threading.Thread], within_s: float) -> None:
+    """Join every thread, all within one deadline (the threads are daemons: one that is late is left)."""
+    deadline = time.monotonic() + within_s
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
 
 
 def _snapshot(elapsed: float, duration: float, producers: list[RecordingProducer], nemesis: Nemesis) -> Snapshot:

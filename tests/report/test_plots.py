@@ -23,7 +23,7 @@ def test_html_report_embeds_the_plots_and_names_every_check(tmp_path):
     write_report(report, tmp_path, h)
     html = (tmp_path / "report.html").read_text()
     assert html.count("data:image/png;base64,") == 3
-    for name in report["checks"]:
+    for name in report.checks:
         assert f"<td>{name}</td>" in html
     md = (tmp_path / "report.md").read_text()
     assert "![timeline](plots/timeline.png)" in md

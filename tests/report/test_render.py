@@ -1,0 +1,119 @@
+"""Every rendering says the same things, and writing a report never leaves an old verdict behind."""
+
+from __future__ import annotations
+
+import html
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from harness.report import build as build_module
+from harness.report import render as render_module
+from harness.report.build import REPORT_FILES, build_report, write_report
+from harness.run.cli import main
+from tests.crafted import clean_run
+from tests.report.test_model import DETAIL, eventful_run
+
+EXAMPLE_RUN = Path(__file__).resolve().parent.parent.parent / "reports" / "example-run"
+
+
+def _written(tmp_path: Path) -> dict[str, str]:
+    h = eventful_run().history()
+    write_report(build_report(h), tmp_path, h)
+    return {name: (tmp_path / name).read_text() for name in REPORT_FILES}
+
+
+def test_every_rendering_shows_the_summary_the_fault_detail_and_the_sweep(tmp_path):
+    texts = _written(tmp_path)
+    report = json.loads(texts["report.json"])
+    assert report["faults"][0]["detail"] == DETAIL
+    assert report["sweeps"][0]["left"] == ["broker 2 keeps 1 rule(s)"]
+    assert report["healthy"]["after_s"] == 2.5
+    assert report["schedule_errors"] == ["nemesis: could not inject pause on node 3"]
+    summary = report["summary"]
+    assert "The heal-everything sweep had to fix: resumed 3." in summary
+    for name in ("report.md", "report.html"):
+        text = texts[name] if name == "report.md" else html.unescape(texts[name])
+        assert summary in text, name
+        assert f"detail: {DETAIL}" in text, name
+        assert "heal: not observed within the deadline (not seen: ISR of t-0 back to [1, 2, 3])" in text, name
+        assert "fixed resumed 3; could not fix broker 2 keeps 1 rule(s)" in text, name
+        assert "Full ISR on every partition of t 2.5 s after healing" in text, name
+        assert "nemesis: could not inject pause on node 3" in text, name
+        assert "p0: fatal _FENCED: fenced by a newer producer" in text, name
+        assert "timed out before the end offset" in text, name
+
+
+def test_notes_are_tables_and_sentences_not_json(tmp_path):
+    md = _written(tmp_path)["report.md"]
+    assert '{"' not in md and "Notes:" not in md
+    assert "- acknowledged: 20" in md
+    assert "| fault | kind | target | start (s) | end (s) |" in md  # availability's fault windows
+
+
+def test_a_failed_write_leaves_no_report_behind(tmp_path, monkeypatch):
+    _written(tmp_path)
+    h = clean_run(5).history()
+
+    def broken(*_):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(render_module, "render_html", broken)
+    with pytest.raises(RuntimeError):
+        write_report(build_report(h), tmp_path, h)
+    assert not any((tmp_path / name).exists() for name in REPORT_FILES)
+
+
+def _saved(tmp_path: Path, lines: list[str]) -> Path:
+    (tmp_path / "history.jsonl").write_text("".join(line + "\n" for line in lines))
+    return tmp_path
+
+
+def test_a_report_that_cannot_be_built_is_an_internal_error_and_removes_the_old_one(tmp_path, monkeypatch, capsys):
+    run_dir = _saved(tmp_path, [op.to_json() for op in clean_run(6, consumers=False).ops])
+    assert main(["report", str(run_dir)]) == 0
+    assert json.loads((run_dir / "report.json").read_text())["verdict"] == "pass"
+    capsys.readouterr()
+
+    def broken(*_):
+        raise KeyError("times")
+
+    monkeypatch.setattr(build_module, "build_model", broken)
+    assert main(["report", str(run_dir)]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("kafka-chaos: internal error while building the report") and "please report it" in err
+    assert not any((run_dir / name).exists() for name in REPORT_FILES)
+
+
+def test_a_malformed_history_never_exits_1_and_leaves_no_old_verdict(tmp_path, capsys):
+    good = [op.to_json() for op in clean_run(6, consumers=False).ops]
+    run_dir = _saved(tmp_path, good)
+    assert main(["report", str(run_dir)]) == 0
+    capsys.readouterr()
+    first = next(i for i, line in enumerate(good) if json.loads(line)["f"] == "send")
+    send = json.loads(good[first])
+    del send["value"]["times"]  # a send without its times
+    _saved(run_dir, [*good[:first], json.dumps(send), *good[first + 1:]])
+    assert main(["report", str(run_dir)]) in (2, 3)
+    err = capsys.readouterr().err
+    assert err.startswith("kafka-chaos: ") and "Traceback" not in err
+    assert not any((run_dir / name).exists() for name in REPORT_FILES)
+
+
+@pytest.mark.skipif(not (EXAMPLE_RUN / "history.jsonl").is_file(), reason="no example run in this checkout")
+def test_the_example_run_keeps_its_verdict_and_counts(tmp_path, capsys):
+    shutil.copy(EXAMPLE_RUN / "history.jsonl", tmp_path / "history.jsonl")
+    assert main(["report", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["verdict"] == "pass"
+    assert report["counts"] == {"sent": 6000, "acknowledged": 6000, "failed": 0, "indeterminate": 0,
+                                "unanswered": 0, "read": 11552}
+    assert {name: (c["verdict"], c["count"]) for name, c in report["checks"].items()} == {
+        "lost_writes": ("finding", 3112), "unseen": ("finding", 3112), "duplicates": ("pass", 0),
+        "inconsistent_offsets": ("pass", 0), "reordering": ("finding", 1825), "uncommitted_reads": ("pass", 0),
+        "follower_reads": ("pass", 0), "availability": ("pass", 0)}
+    assert report["faults"][0]["detail"] == "isolated node 1 from [2, 3] (clients still reach them)"
+    assert set(report["plots"]) == {"timeline", "partitions", "follower_reads"}
