@@ -39,9 +39,10 @@ def clean(run_id: str | None = None) -> tuple[int, int]:
 
 
 def _orphaned(obj) -> bool:
+    """Only what certainly has no owner left: no label, another host or an unknown start time count as
+    alive (``kafka-chaos clean --all`` or ``--run`` removes those)."""
     owner = (obj.attrs.get("Labels") or obj.attrs.get("Config", {}).get("Labels") or {}).get(OWNER_LABEL)
-    # No owner label: made by a version of the harness before owners were recorded; nobody unwinds it.
-    return owner is None or owner_alive(owner) is False
+    return owner is not None and owner_alive(owner) is False
 
 
 def clean_orphans() -> tuple[int, int]:

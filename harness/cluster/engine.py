@@ -38,13 +38,20 @@ def owner_id(pid: int | None = None) -> str:
 
 
 def owner_alive(owner: str) -> bool | None:
-    """Whether the owning process still runs; None when it ran on another host (then nobody here can tell)."""
+    """Whether the owning process still runs; None when this host cannot tell (the owner ran on another
+    host, or there is no /proc to tell a reused pid from the original). Only False means gone."""
     host, _, rest = owner.partition("/")
     pid, _, ticks = rest.partition("/")
-    if host != socket.gethostname():
+    if host != socket.gethostname() or not pid.isdigit():
         return None
-    if not pid.isdigit():
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
         return False
+    except PermissionError:
+        pass  # it exists, under another user
+    if ticks == "None" or _start_ticks(os.getpid()) is None:
+        return None  # the pid exists; without start times, whether it is the same process is unknown
     return _start_ticks(int(pid)) == ticks
 
 

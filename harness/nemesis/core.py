@@ -59,6 +59,7 @@ class Nemesis:
         self.effect_timeout_s = effect_timeout_s
         self.faults: list[ActiveFault] = []
         self._stopping = threading.Event()
+        self._lock = threading.Lock()
         self._swept = False
         """True after a recorded sweep found nothing left, until the next inject."""
 
@@ -108,7 +109,14 @@ class Nemesis:
 
     # -- inject / heal --------------------------------------------------------------------------
 
+    def stop(self) -> None:
+        """No new fault from now on, and a fault being injected step by step (a bounce) stops at its next
+        step: the run is ending, and the sweep must not race an inject."""
+        self._stopping.set()
+
     def inject(self, spec: FaultSpec) -> ActiveFault:
+        if self._stopping.is_set():
+            raise FaultError(f"not injecting {spec.kind.value}: the nemesis is stopping")
         fid = f"f{len(self.faults) + 1}"
         target = self._with_topic(spec.target)
         base = {"id": fid, "kind": spec.kind.value, "target": target.describe()}
@@ -134,12 +142,13 @@ class Nemesis:
         return fault
 
     def heal(self, fault: ActiveFault) -> None:
-        if fault.healed:
-            return
+        with self._lock:  # the schedule's thread and the final sweep may both reach one fault
+            if fault.healed:
+                return
+            fault.healed = True
         base = {"id": fault.id, "kind": fault.spec.kind.value, "target": fault.target.describe()}
         self.history.invoke(PROCESS, records.HealStart(**base))
         healed_at = time.monotonic()
-        fault.healed = True
         try:
             fault_kind(fault.spec.kind).heal(fault.ctx)
         except Exception as exc:  # heal_all's sweep still runs; the history says what went wrong

@@ -1,9 +1,9 @@
 """The command line: ``kafka-chaos run | report | image | clean | scenarios | schema``.
 
 Exit codes: 0 the verdict is pass; 1 a check failed (or could not decide); 2 bad input or an environment
-problem, with a one-line reason; 3 an internal error while building a report (a bug in the harness, not
-a verdict: one line "kafka-chaos: internal error while building the report of DIR: ...; please report it",
-and no report is left behind); 130 interrupted (after cleaning up).
+problem, with a one-line reason; 3 an internal error (a bug in the harness, not a verdict: one line
+"kafka-chaos: internal error ...; please report it"; a report being built is not left behind, and the
+run's containers are removed); 130 interrupted (after cleaning up).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from harness.errors import HarnessError
-from harness.run.interrupts import EXIT_INTERRUPTED, Interrupts
+from harness.run.interrupts import EXIT_INTERRUPTED, Interrupts, clean_owned_within
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent.parent / "scenarios"
 EXIT_PASS, EXIT_FAIL, EXIT_BAD_INPUT = 0, 1, 2
@@ -192,6 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("kafka-chaos: interrupted; faults healed and containers removed", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug in the harness: one line, never a traceback that reads as a verdict
+        print(f"kafka-chaos: internal error ({type(exc).__name__}: {exc}); please report it", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 def entry() -> None:
@@ -201,6 +204,10 @@ def entry() -> None:
     interrupts = Interrupts().install()
     code = main()
     interrupts.finished()
+    if code in (EXIT_INTERRUPTED, EXIT_INTERNAL):
+        # Whatever the unwinding missed (a signal between a container's creation and its cluster knowing
+        # of it) goes too, within a bound.
+        clean_owned_within()
     if code == EXIT_INTERRUPTED:
         sys.stdout.flush()
         sys.stderr.flush()

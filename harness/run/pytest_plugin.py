@@ -61,25 +61,24 @@ def _image(config: pytest.Config) -> str | None:
 # -- scenario files as tests ----------------------------------------------------------------------
 
 
-_SCENARIO_SECTION = re.compile(r"^\s*\[\[?\s*(cluster|topic|workload|faults|random_faults|expect)\s*[\].]", re.M)
+_NAME_LINE = re.compile(r"^\s*name\s*=", re.M)
 
 
 def is_scenario_file(path: Path) -> bool:
-    """A TOML file that is meant as a scenario: it has a scenario section ([workload], [[faults]], ...),
-    or a ``name`` and only scenario keys. Other TOML files in a scenario folder are not collected; a
-    scenario with a mistake in it still is, so that it fails with its one-line reason."""
+    """A TOML file meant as a scenario: a top-level ``name`` and only a scenario's top-level keys. Other
+    TOML files in a scenario folder (a deployment's ``[cluster]``, a load tool's ``[workload]``) are not
+    collected; a scenario with a mistake inside a section is, so that it fails with its one-line reason.
+    A file that is not TOML at all is collected only when it names itself like a scenario does."""
     from harness.run.scenario import Scenario
 
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return False
-    if _SCENARIO_SECTION.search(text):
-        return True
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
-        return False
+        return bool(_NAME_LINE.search(text)) and "[workload]" in text
     return "name" in data and set(data) <= set(Scenario.model_fields)
 
 

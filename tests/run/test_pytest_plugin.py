@@ -40,10 +40,12 @@ def test_other_toml_files_in_a_scenario_folder_are_not_collected(pytester):
     pytester.path.joinpath("scenarios", "settings.toml").write_text('[tool.thing]\nname = "x"\n')
     pytester.path.joinpath("scenarios", "notes.toml").write_text('name = "n"\nauthor = "me"\n')
     pytester.path.joinpath("scenarios", "garbage.toml").write_text("this is [not toml\n")
+    pytester.path.joinpath("scenarios", "deploy.toml").write_text('[cluster]\nendpoint = "https://x"\n')
+    pytester.path.joinpath("scenarios", "locust.toml").write_text('[workload]\nusers = 100\n')
     result = pytester.runpytest("--collect-only", "-q", "scenarios")
     out = result.stdout.str()
     result.stdout.fnmatch_lines(["scenarios/defaults.toml::defaults", "scenarios/tiny.toml::tiny"])
-    for other in ("settings.toml", "notes.toml", "garbage.toml"):
+    for other in ("settings.toml", "notes.toml", "garbage.toml", "deploy.toml", "locust.toml"):
         assert other not in out
 
 
