@@ -426,6 +426,8 @@ class Run(Record):
     image: str
     started_at: str
     schema_version: int = SCHEMA_VERSION
+    wall_start: float | None = None
+    """The wall clock (Unix seconds) at history time 0: turns Kafka's own timestamps into history times."""
 
 
 @dataclass(slots=True)
@@ -749,6 +751,80 @@ class Stats(Record):
     reader: str
     rack: str | None
     partitions: list[FetchStats]
+
+
+# -- ground truth: Kafka's own records, read after the run -------------------------------------------------
+
+
+@_register
+@dataclass(slots=True)
+class MetadataRecord(Record):
+    """One record of the KRaft controller's metadata log (``__cluster_metadata``), as Kafka's log dump tool
+    decodes it: its offset, the batch's timestamp (``time_ms``, Unix ms), the controller epoch that
+    wrote it, its ``type`` (``PARTITION_CHANGE_RECORD``, ``REGISTER_BROKER_RECORD``, ``LEADER_CHANGE``, ...)
+    and its fields as Kafka names them. Only records about the run's topic, the brokers and the controller
+    quorum are kept."""
+
+    f: ClassVar[str] = "metadata"
+    types: ClassVar[frozenset[OpType]] = _types(OK)
+    offset: int
+    time_ms: int
+    controller_epoch: int
+    type: str
+    data: dict[str, Any]
+
+
+@_register
+@dataclass(slots=True)
+class MetadataUnread(Record):
+    """The metadata log could not be read (the error says why): what depends on it is undecided."""
+
+    f: ClassVar[str] = "metadata"
+    types: ClassVar[frozenset[OpType]] = _types(INFO)
+    node: int | None
+
+
+@_register
+@dataclass(slots=True)
+class ReplicaLog(Record):
+    """One replica's log of one partition after the run (the log autopsy), as columns with one entry per
+    record: its offset, value, and the headers of the batch that holds it (the leader epoch that wrote
+    the batch, producer id and epoch, and the record's sequence; -1 where the producer was not
+    idempotent). ``epochs`` is the replica's leader-epoch checkpoint: ``[epoch, start offset]`` pairs."""
+
+    f: ClassVar[str] = "replica_log"
+    types: ClassVar[frozenset[OpType]] = _types(OK)
+    columns: ClassVar[tuple[str, ...]] = ("offsets", "values", "leader_epochs", "producer_ids", "producer_epochs",
+                                          "sequences")
+    node: int
+    topic: str
+    partition: int
+    offsets: list[int]
+    values: list[str | None]
+    leader_epochs: list[int]
+    producer_ids: list[int]
+    producer_epochs: list[int]
+    sequences: list[int]
+    epochs: list[list[int]]
+
+    @classmethod
+    def _cross_check(cls, value: dict[str, Any]) -> str | None:
+        n = len(value["offsets"])
+        if any(len(value[c]) != n for c in cls.columns):
+            return "columns differ in length: " + ", ".join(f"{c} {len(value[c])}" for c in cls.columns)
+        return None
+
+
+@_register
+@dataclass(slots=True)
+class ReplicaLogUnread(Record):
+    """One replica's log of one partition (or all of a broker's, ``partition`` null) could not be read."""
+
+    f: ClassVar[str] = "replica_log"
+    types: ClassVar[frozenset[OpType]] = _types(INFO)
+    node: int
+    topic: str
+    partition: int | None
 
 
 # -- documentation ------------------------------------------------------------------------------------------

@@ -23,6 +23,8 @@ class HistoryWriter:
         self._index = 0
         self.start = time.monotonic() if start is None else start
         self._flushed = self.start
+        self.wall_start = time.time() - (time.monotonic() - self.start)
+        """The wall clock (Unix seconds) at history time 0."""
         self.dropped = 0
         """Records offered after ``close``: not written."""
 

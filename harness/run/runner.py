@@ -25,6 +25,7 @@ from harness.history.loader import History
 from harness.history.writer import HistoryWriter
 from harness.nemesis.core import Nemesis
 from harness.nemesis.schedule import Schedule
+from harness.observe.ground_truth import record_metadata, record_replica_logs
 from harness.observe.sampler import Sampler
 from harness.observe.state import all_in_sync, wait_for
 from harness.report.build import build_report, write_report
@@ -89,7 +90,8 @@ def run_scenario(scenario: Scenario, out_dir: Path | str = "reports", log=print,
     log(f"run {run_id}: scenario {scenario.name}, output in {run_dir}")
     with HistoryWriter(run_dir / "history.jsonl") as history:
         history.ok(PROCESS, records.Run(run_id=run_id, scenario=scenario.model_dump(mode="json"), image=image,
-                                        started_at=_dt.datetime.now().isoformat(timespec="seconds")))
+                                        started_at=_dt.datetime.now().isoformat(timespec="seconds"),
+                                        wall_start=round(history.wall_start, 3)))
         with contextlib.ExitStack() as stack:
             if cluster is None:
                 cluster = stack.enter_context(KafkaCluster(cluster_config(scenario, image), run_id=run_id, log=log))
@@ -97,14 +99,15 @@ def run_scenario(scenario: Scenario, out_dir: Path | str = "reports", log=print,
                                                                         bootstrap=b.bootstrap)
                                                          for b in cluster.brokers]))
             create_topic(cluster, scenario.topic)
-            _run_workload(scenario, cluster, history, log, live)
+            _run_workload(scenario, cluster, history, log, live, run_dir)
     history = History.load(run_dir / "history.jsonl")
     report = build_report(history)
     write_report(report, run_dir, history)
     return RunResult(run_dir, report.to_json())  # what report.json holds
 
 
-def _run_workload(scenario: Scenario, cluster: KafkaCluster, history: HistoryWriter, log, live: bool) -> None:
+def _run_workload(scenario: Scenario, cluster: KafkaCluster, history: HistoryWriter, log, live: bool,
+                  run_dir: Path) -> None:
     w = scenario.workload
     topic = scenario.topic.name
     producers = [
@@ -147,6 +150,7 @@ def _run_workload(scenario: Scenario, cluster: KafkaCluster, history: HistoryWri
             stop.set()
             if interrupted:
                 abort.set()
+            nemesis.stop()
             schedule.stop(INTERRUPTED_WAIT_S if interrupted else SCHEDULE_WAIT_S)
             _join(threads + readers, INTERRUPTED_WAIT_S if interrupted else CLIENT_WAIT_S * len(threads + readers))
         for error in schedule.errors:
@@ -170,6 +174,11 @@ def _run_workload(scenario: Scenario, cluster: KafkaCluster, history: HistoryWri
                                   client_rack=rack, process=f"final-{rack or 'leader'}")
             if not complete:
                 log(f"  the final read through {via} did not reach every end offset in time")
+        # Kafka's own records, while the cluster still stands: the checks and the report rest on them.
+        keep = run_dir / "ground-truth"
+        kept = record_metadata(cluster, topic, history, keep)
+        logs = record_replica_logs(cluster, topic, history, keep)
+        log(f"recorded {kept} controller metadata record(s) and {logs} replica log(s)")
         nemesis.stop_watching()
 
 

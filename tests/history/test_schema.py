@@ -53,6 +53,13 @@ EXAMPLES: dict[type[schema.Record], schema.Record] = {r.__class__: r for r in [
         FetchStats(partition=0, leader=1, broker=1, hi_offset=22, lo_offset=0, ls_offset=22, fetch_state="active",
                    next_offset=22, leader_epoch=0),
         FetchStats(partition=1, leader=2, broker=2, hi_offset=5, lo_offset=0, ls_offset=5)]),
+    schema.MetadataRecord(offset=40, time_ms=1764750000123, controller_epoch=2, type="PARTITION_CHANGE_RECORD",
+                          data={"partitionId": 0, "topicId": "AAAAAAAAAAAAAAAAAAAAAA", "isr": [3], "leader": 3,
+                                "leaderRecoveryState": 1}),
+    schema.MetadataUnread(node=1),
+    schema.ReplicaLog(node=2, topic="t", partition=0, offsets=[0, 1], values=["p-0", None], leader_epochs=[0, 1],
+                      producer_ids=[1000, 1000], producer_epochs=[0, 0], sequences=[0, 1], epochs=[[0, 0], [1, 1]]),
+    schema.ReplicaLogUnread(node=3, topic="t", partition=None),
 ]}
 
 
