@@ -555,6 +555,13 @@ class ProducerFatal(Record):
     topic: str
 
 
+def _epochs_fit(value: dict[str, Any]) -> str | None:
+    epochs = value.get("epochs")
+    if epochs is not None and len(epochs) != len(value["records"]):
+        return f"epochs has {len(epochs)} entries for {len(value['records'])} records"
+    return None
+
+
 @_register
 @dataclass(slots=True)
 class Poll(Record):
@@ -566,6 +573,13 @@ class Poll(Record):
     topic: str
     reader: str
     records: list[ReadRecord]
+    epochs: list[int | None] | None = None
+    """The leader epoch of each record's batch, as the client reports it (null: unknown); absent in
+    histories recorded before it was."""
+
+    @classmethod
+    def _cross_check(cls, value: dict[str, Any]) -> str | None:
+        return _epochs_fit(value)
 
 
 @_register
@@ -592,6 +606,14 @@ class Read(Record):
     partition: int
     reader: str
     records: list[ReadRecord]
+    epochs: list[int | None] | None = None
+    """The leader epoch of each record's batch (see ``Poll``)."""
+    end_offset: int | None = None
+    """The partition's end offset (high watermark) the read aimed for."""
+
+    @classmethod
+    def _cross_check(cls, value: dict[str, Any]) -> str | None:
+        return _epochs_fit(value)
 
 
 # -- the faults ---------------------------------------------------------------------------------------------

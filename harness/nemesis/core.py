@@ -94,18 +94,27 @@ class Nemesis:
                             [r for r in s.replicas if r != s.leader]
                 if not followers:
                     raise FaultError(f"{target.describe()} has no follower")
-                return [self.rng.choice(sorted(followers))]
+                return [self.rng.choice(self._maybe_not_controller(target, sorted(followers)))]
             case Role.CONTROLLER:
                 return [active_controller(self.cluster)]
             case Role.RANDOM:
                 if not running:
                     raise FaultError("no broker is running")
-                return [self.rng.choice(sorted(running))]
+                return [self.rng.choice(self._maybe_not_controller(target, sorted(running)))]
             case Role.NODE:
                 return [target.node]
             case Role.RACK:
                 return [b.node_id for b in self.cluster.brokers if b.rack == target.rack]
         raise FaultError(f"no way to resolve target role {target.role}")  # unreachable: Role is closed
+
+    def _maybe_not_controller(self, target: TargetSpec, candidates: list[int]) -> list[int]:
+        if not target.not_controller:
+            return candidates
+        try:
+            controller = active_controller(self.cluster)
+        except Exception:
+            return candidates  # the quorum did not say: any candidate, as without the option
+        return [n for n in candidates if n != controller] or candidates
 
     # -- inject / heal --------------------------------------------------------------------------
 

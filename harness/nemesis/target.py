@@ -34,6 +34,10 @@ class TargetSpec(Strict):
     partition: int = Field(0, ge=0)
     node: int | None = Field(None, ge=1)
     rack: str | None = None
+    not_controller: bool = False
+    """For follower/random: never the active controller (when another choice exists). A fault meant for a
+    follower that also hits the controller is two faults at once: the quorum moves, and the ISR cannot
+    shrink until it has. Costs a look at the quorum (a few seconds) when the fault starts."""
 
     @model_validator(mode="after")
     def _needs(self) -> TargetSpec:
@@ -41,6 +45,8 @@ class TargetSpec(Strict):
             raise ValueError("role \"node\" needs node = <id>")
         if self.role is Role.RACK and self.rack is None:
             raise ValueError("role \"rack\" needs rack = \"<name>\"")
+        if self.not_controller and self.role not in (Role.FOLLOWER, Role.RANDOM):
+            raise ValueError("not_controller applies to roles \"follower\" and \"random\"")
         return self
 
     def describe(self) -> str:

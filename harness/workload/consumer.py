@@ -61,7 +61,7 @@ class RecordingConsumer:
         try:
             while not stop.is_set() and time.monotonic() < deadline:
                 msgs = consumer.consume(num_messages=500, timeout=0.2)
-                records = []
+                records, epochs = [], []
                 for m in msgs:
                     if m.error():
                         if m.error().code() != KafkaError._PARTITION_EOF:
@@ -70,10 +70,12 @@ class RecordingConsumer:
                                               error=m.error().name())
                         continue
                     records.append([m.partition(), m.offset(), m.value().decode(errors="replace")])
+                    epochs.append(m.leader_epoch())
                 if records:
                     self.stats.polls += 1
                     self.stats.records += len(records)
-                    self.history.ok(self.name, Poll(topic=self.topic, reader=self.reader, records=records))
+                    self.history.ok(self.name, Poll(topic=self.topic, reader=self.reader, records=records,
+                                                    epochs=epochs))
         finally:
             consumer.close()
         return self.stats

@@ -35,6 +35,7 @@ def final_read(bootstrap: str, topic: str, partitions: int, history: HistoryWrit
             ends[p] = (low, high)
         consumer.assign([TopicPartition(topic, p, low) for p, (low, _) in ends.items() if low >= 0])
         records: dict[int, list] = {p: [] for p in ends}
+        epochs: dict[int, list] = {p: [] for p in ends}
         done = {p for p, (low, high) in ends.items() if low >= 0 and high <= low}
         while len(done) < len(ends) and time.monotonic() < deadline:
             for msg in consumer.consume(num_messages=1000, timeout=0.5):
@@ -45,12 +46,14 @@ def final_read(bootstrap: str, topic: str, partitions: int, history: HistoryWrit
                     continue
                 if msg.offset() < ends[p][1]:
                     records[p].append([p, msg.offset(), msg.value().decode(errors="replace")])
+                    epochs[p].append(msg.leader_epoch())
                 if msg.offset() + 1 >= ends[p][1]:
                     done.add(p)
         for p, (low, high) in ends.items():
             recs = records[p]
             for i in range(0, max(len(recs), 1), CHUNK):
-                value = Read(topic=topic, partition=p, reader=reader, records=recs[i:i + CHUNK])
+                value = Read(topic=topic, partition=p, reader=reader, records=recs[i:i + CHUNK],
+                             epochs=epochs[p][i:i + CHUNK], end_offset=high if high >= 0 else None)
                 last = i + CHUNK >= len(recs)
                 if p in done or not last:
                     history.ok(process, value)

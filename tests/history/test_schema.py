@@ -254,3 +254,10 @@ def test_ops_are_built_only_from_records():
         Op.of(0, 0.0, "x", OpType.OK, {"phase": "workload"})  # type: ignore[arg-type]
     op = Op.of(0, 0.0, "x", "ok", Phase(phase="workload"))
     assert (op.type, op.f, op.value) == (OpType.OK, "phase", {"phase": "workload"})
+
+
+def test_leader_epochs_of_read_records_must_match_the_records():
+    with pytest.raises(schema.RecordError, match="epochs has 1 entries for 2 records"):
+        schema.Read(topic="t", partition=0, reader="leader", records=[[0, 0, "a"], [0, 1, "b"]], epochs=[0])
+    ok = schema.Poll(topic="t", reader="leader", records=[[0, 0, "a"]], epochs=[None])
+    assert schema.Poll.from_value(ok.to_value()).epochs == [None]
