@@ -6,8 +6,8 @@ from __future__ import annotations
 from harness.history.loader import History
 from harness.history.ops import Op, OpType
 from harness.history.schema import (Broker, Effect, FaultStart, FaultStarted, FetchStats, Healed, HealStart, Healthy,
-                                    Phase, Poll, Read, Record, Sample, SendFailed, SendInvoke, SendOk, Stats, Sweep,
-                                    Unhealthy)
+                                    Phase, Poll, Read, Record, ReplicaLog, ReplicaLogUnread, Sample, SendFailed,
+                                    SendInvoke, SendOk, Stats, Sweep, Unhealthy)
 from harness.history.schema import Cluster as ClusterRecord
 
 DEFAULT_ERRORS = {"fail": "NOT_ENOUGH_REPLICAS", "info": "_MSG_TIMED_OUT"}
@@ -90,6 +90,22 @@ class Crafted:
     def heal(self, fid, kind="kill", target="leader of t-0", nodes=(1,)):
         self.record("nemesis", OpType.INVOKE, HealStart(id=fid, kind=kind, target=target))
         return self.record("nemesis", OpType.OK, Healed(id=fid, kind=kind, target=target, nodes=list(nodes)))
+
+    def replica_log(self, node: int, partition: int, rows, epochs=((0, 0),)) -> Crafted:
+        """One replica's log after the run (the log autopsy); ``rows`` of (offset, value, leader_epoch,
+        producer_id, producer_epoch, sequence)."""
+        cols = list(zip(*rows)) if rows else [()] * 6
+        offsets, values, leader_epochs, producer_ids, producer_epochs, sequences = (list(c) for c in cols)
+        return self.record("ground-truth", OpType.OK, ReplicaLog(
+            node=node, topic=self.topic, partition=partition, offsets=offsets, values=values,
+            leader_epochs=leader_epochs, producer_ids=producer_ids, producer_epochs=producer_epochs,
+            sequences=sequences, epochs=[list(e) for e in epochs]))
+
+    def replica_log_unread(self, node: int, partition: int | None = None,
+                           error: str = "log dump failed") -> Crafted:
+        """A replica log the autopsy could not read (``partition`` None: none of the broker's)."""
+        return self.record("ground-truth", OpType.INFO,
+                           ReplicaLogUnread(node=node, topic=self.topic, partition=partition), error)
 
     def wait(self, seconds):
         self.t += seconds

@@ -5,7 +5,7 @@ pandas.
 """
 
 CHECK_NAMES = ("lost_writes", "unseen", "duplicates", "inconsistent_offsets", "reordering", "uncommitted_reads",
-               "follower_reads", "availability")
+               "follower_reads", "availability", "replica_divergence")
 
 DEFAULT_MUST_BE_ZERO = [name for name in CHECK_NAMES if name not in ("availability", "unseen")]
 """Safety checks must find nothing unless a scenario says otherwise; availability and unseen (late, not

@@ -13,6 +13,7 @@ from harness.checks.follower_reads import follower_reads
 from harness.checks.inconsistent_offsets import inconsistent_offsets
 from harness.checks.lost_writes import lost_writes
 from harness.checks.reordering import reordering
+from harness.checks.replica_divergence import replica_divergence
 from harness.checks.result import CheckResult
 from harness.checks.uncommitted_reads import uncommitted_reads
 from harness.checks.unseen import unseen
@@ -30,6 +31,7 @@ CHECKS: dict[str, Check] = {
     "uncommitted_reads": uncommitted_reads,
     "follower_reads": follower_reads,
     "availability": availability,
+    "replica_divergence": replica_divergence,
 }
 assert tuple(CHECKS) == CHECK_NAMES, "harness.checks.CHECK_NAMES must list every check, in order"
 

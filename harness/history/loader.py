@@ -12,7 +12,7 @@ from harness.errors import HistoryError
 from harness.history.ops import Op, OpType, gc_paused
 from harness.history.schema import (ENVELOPE, ENVELOPE_REQUIRED, KNOWN_VERSIONS, OP_TYPES, UNVERSIONED, RecordError,
                                     check_value)
-from harness.history.tables import build_record_tables
+from harness.history.tables import build_record_tables, build_replica_log_table
 
 
 def read_ops(path: Path | str) -> Iterator[Op]:
@@ -115,6 +115,18 @@ class History:
             with gc_paused():
                 self._records = build_record_tables(self.ops)
         return self._records
+
+    def replica_logs(self) -> pd.DataFrame:
+        """One row per (node, topic, partition, offset) of the log autopsy: each replica's records after the
+        run, with their batch headers (leader epoch, producer id and epoch, sequence). Empty when the
+        history has no ``replica_log`` op (it predates the autopsy, or the autopsy did not run)."""
+        return self._table(("replica_logs",), lambda: build_replica_log_table(self.ops))
+
+    def replica_logs_unread(self) -> list[tuple[int, str, int | None, str | None]]:
+        """The replica logs the autopsy could not read, as (node, topic, partition, error); partition None:
+        none of that broker's logs of the topic."""
+        return [(op.value["node"], op.value["topic"], op.value["partition"], op.error)
+                for op in self.ops if op.f == "replica_log" and op.type is OpType.INFO]
 
     def unreadable_partitions(self) -> set[tuple[str, int]]:
         """Partitions that no final reader read to the end (so absence from the read proves nothing)."""

@@ -199,3 +199,41 @@ def _sends_frame(ev: _SendEvents, vid: np.ndarray) -> pd.DataFrame:
 def _objects(items) -> pd.Series:
     """An object column as is: letting pandas infer a string dtype costs a pass over millions of values."""
     return pd.Series(np.asarray(items, dtype=object), dtype=object, copy=False)
+
+
+REPLICA_LOG_COLUMNS = ["node", "topic", "partition", "offset", "value", "leader_epoch", "producer_id",
+                       "producer_epoch", "sequence"]
+_REPLICA_LOG_FIELDS = {"offset": "offsets", "leader_epoch": "leader_epochs", "producer_id": "producer_ids",
+                       "producer_epoch": "producer_epochs", "sequence": "sequences"}
+
+
+def build_replica_log_table(ops: Sequence[Op]) -> pd.DataFrame:
+    """One row per record of each replica's log (the ``replica_log`` ok ops of the log autopsy): which
+    node holds it, where, its value, and its batch's leader epoch, producer id, producer epoch and
+    sequence (-1 where the producer was not idempotent). Built a column per op, not a row per record."""
+    counts: list[int] = []
+    nodes: list[int] = []
+    topics: list[str] = []
+    partitions: list[int] = []
+    values: list[str | None] = []
+    ints: dict[str, list[int]] = {c: [] for c in _REPLICA_LOG_FIELDS}
+    for op in ops:
+        if op.f != "replica_log" or op.type is not OpType.OK:
+            continue
+        v = op.value
+        counts.append(len(v["offsets"]))
+        nodes.append(v["node"])
+        topics.append(v["topic"])
+        partitions.append(v["partition"])
+        values.extend(v["values"])
+        for column, name in _REPLICA_LOG_FIELDS.items():
+            ints[column].extend(v[name])
+
+    def per_record(column: list, dtype=object) -> np.ndarray:
+        return np.repeat(np.asarray(column, dtype=dtype), counts)
+
+    return pd.DataFrame({
+        "node": per_record(nodes, np.int64), "topic": _objects(per_record(topics)),
+        "partition": per_record(partitions, np.int64), "value": _objects(values),
+        **{c: np.asarray(ints[c], dtype=np.int64) for c in _REPLICA_LOG_FIELDS},
+    }, columns=REPLICA_LOG_COLUMNS, copy=False)

@@ -63,8 +63,7 @@ def test_a_run_that_unwinds_in_time_is_not_touched():
     code = ("import signal, sys, time; signal.signal(signal.SIGINT, signal.SIG_DFL)\n"
             "from harness.run.interrupts import Interrupts\n"
             "i = Interrupts(grace_s=1.0).install()\n"
-            "print('ready', flush=True)\n"
-            "try:\n    time.sleep(30)\nexcept KeyboardInterrupt:\n    i.finished()\n"
+            "try:\n    print('ready', flush=True)\n    time.sleep(30)\nexcept KeyboardInterrupt:\n    i.finished()\n"
             "time.sleep(2)\nprint('unwound', flush=True)\nsys.exit(7)\n")
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "ready"
