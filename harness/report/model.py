@@ -1,15 +1,27 @@
 """The report model: everything a report says, built once from a loaded history and the check results.
 
-JSON, Markdown, HTML and the plots all render this one model, so they state the same facts. Times in
-the model count from the start of the workload (the history's ``phase: workload`` op); without that op,
-from the start of the run. Data flows one way: the model reads the history and never talks to a cluster.
+JSON, Markdown, HTML and the plots all render this one model, so they state the same facts. Every time
+in the model counts from the start of the workload (the history's ``phase: workload`` op); without that
+op, from the start of the run. That includes the checks' notes and examples, which the checks write on
+the history's clock: the model shifts every number whose key names a time (see ``is_time_key``: ``time``,
+``start``, ``end`` and any ``*_time``, at any depth, so also the availability check's fault windows).
+Keys ending in ``_s`` or ``_ms`` are durations and stay as they are. Data flows one way: the model reads
+the history and never talks to a cluster.
+
+A fault's facts come from two sources. What the nemesis *saw live* (its effect lines, polled while the
+fault was in force) and, when the history holds the controller's metadata log, what the controller
+*recorded* during the fault and up to ``HEAL_WINDOW_S`` after its heal: leader changes with their
+epochs, ISR changes of the partitions whose ISR held the fault's nodes, fencing of those nodes, and
+controller moves. The controller is the authority: when the history holds its record, the live lines
+lose their leader epoch (a live poll may catch an epoch before or after it moved), so no fact has two
+answers.
 """
 
 from __future__ import annotations
 
 import inspect
-import json
 import math
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -18,10 +30,20 @@ from harness.checks import DEFAULT_MUST_BE_ZERO
 from harness.checks.result import MAX_EXAMPLES, CheckResult, Verdict
 from harness.history.loader import History
 from harness.history.ops import OpType
+from harness.observe.controller import (
+    NO_LEADER,
+    ControllerTimeline,
+    PartitionChange,
+    controller_timeline,
+)
 from harness.observe.leadership import leader_changes
 
 SUMMARY_FAULTS = 6
 """The summary names this many faults; the rest are counted."""
+HEAL_WINDOW_S = 30.0
+"""A fault's controller facts run from its start to this many seconds after its heal."""
+LIVE_EPOCH = re.compile(r", leader epoch [^,]* -> [^,]*(?=,|$)")
+"""The epoch part of a live effect line ("..., leader epoch 0 -> 1, after 6.5 s")."""
 
 
 @dataclass
@@ -53,20 +75,47 @@ class Check:
     result: CheckResult = field(repr=False)
 
     def to_json(self) -> dict[str, Any]:
-        return self.result.to_dict(must_be_zero=self.must_be_zero)
+        """The check as report.json holds it: its notes and examples with times from the workload start."""
+        d = {"verdict": self.verdict, "count": self.count, "must_be_zero": self.must_be_zero,
+             "examples": self.examples, "notes": self.notes}
+        if self.skipped:
+            d["skipped"] = self.skipped
+        return d
 
 
 @dataclass
 class Effect:
-    """What the cluster was seen to do after a fault started or healed (or that it was not seen)."""
+    """What the nemesis saw live after a fault started or healed (or that it was not seen in time)."""
 
     phase: str
     seen: bool
     observed: str | None
+    """As recorded; without its leader epoch when the controller's record is there (it has the epochs)."""
     time: float | None
     after_s: float | None
     error: str | None = None
     """When not seen: what was looked for."""
+
+
+@dataclass
+class Recorded:
+    """One fact the controller recorded in its metadata log while a fault was in force or soon after."""
+
+    time: float
+    phase: str
+    """"start" (while the fault was in force) or "heal" (after its heal)."""
+    after_s: float
+    """Seconds after the fault's start, or after its heal."""
+    kind: str
+    """"leader", "isr", "broker" or "controller"."""
+    text: str
+    data: dict[str, Any]
+    """The fact's figures: topic, partition, leader_from / leader_to (-1: no leader), epoch_from / epoch_to,
+    isr_from / isr_to, unclean; node and event; controller_from / controller_to and controller_epoch."""
+
+    @property
+    def line(self) -> str:
+        return f"{self.time:.2f} s ({self.after_s:.1f} s after {self.phase}): {self.text}"
 
 
 @dataclass
@@ -80,6 +129,8 @@ class Fault:
     end: float | None
     effects: list[Effect]
     errors: list[str]
+    recorded: list[Recorded] = field(default_factory=list)
+    """What the controller recorded (empty when the history has no metadata log)."""
 
     @property
     def nodes_text(self) -> str:
@@ -107,6 +158,10 @@ class LeaderChange:
     epoch_to: int | None
     isr_before: list[int]
     unclean: bool
+    """To -1 means the partition was left with no leader; from -1, it got one again."""
+    source: str = "samples"
+    """Where the change is known from: "controller" (its metadata log) or "samples" (the 1 s poll)."""
+    elr_before: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -176,8 +231,10 @@ class Report:
     client_errors: list[ClientError]
     incomplete_reads: list[str]
     notices: list[str]
-    """Things about the history itself worth saying (it is empty, it has no final read, ...)."""
+    """Things about the history itself worth saying (it has no final read, no workload start, ...)."""
     settings: dict[str, Any]
+    controller_record: bool = False
+    """Whether the history holds the controller's metadata log (the authority on leaders, ISRs, epochs)."""
     plots: dict[str, str] = field(default_factory=dict)
     """Plot name -> path relative to the run directory; filled in when the report is written."""
 
@@ -189,6 +246,12 @@ class Report:
     def title(self) -> str:
         return self.scenario or "unnamed run"
 
+    @property
+    def topic(self) -> str | None:
+        """The run's topic, as the scenario names it (None: the history does not say)."""
+        topic = self.settings.get("topic")
+        return topic.get("name") if isinstance(topic, dict) else None
+
     def to_json(self) -> dict[str, Any]:
         """The machine-readable report (report.json): plain JSON types only."""
         d = {
@@ -196,8 +259,12 @@ class Report:
             "started_at": self.started_at, "duration_s": self.duration_s, "image": self.image,
             "verdict": self.verdict, "summary": self.summary_text,
             "time_origin": {"workload_start_s": self.workload_start,
-                            "note": "fault, effect, leader-change, sweep and wait times count from the workload "
-                                    "start (from the run start when workload_start_s is null)"},
+                            "note": "every time in this file counts from the workload start (from the run start "
+                                    "when workload_start_s is null): faults, effects, controller records, leader "
+                                    "changes, sweeps, the ISR wait, and in the checks' notes and examples every "
+                                    "number under a key named time, start, end or *_time; keys ending in _s or "
+                                    "_ms are durations"},
+            "controller_record": self.controller_record,
             "checks": {name: c.to_json() for name, c in self.checks.items()},
             "findings": self.findings,
             "counts": _plain(self.counts),
@@ -212,7 +279,29 @@ class Report:
             "notices": self.notices,
             "plots": self.plots,
         }
-        return json.loads(json.dumps(d, default=str))  # exactly what report.json will hold
+        return json_plain(d)  # exactly what report.json will hold
+
+
+def json_plain(value: Any, where: str = "report") -> Any:
+    """``value`` as plain JSON types (tuples become lists); a value JSON cannot hold (an object, NaN, a
+    non-string key) raises TypeError naming where it is, rather than being written as some string."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return float(value)
+    if isinstance(value, (list, tuple)):
+        return [json_plain(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        bad = next((k for k in value if not isinstance(k, str)), None)
+        if bad is not None:
+            raise TypeError(f"{where}: key {bad!r} is not a string; report.json takes JSON values only")
+        return {k: json_plain(v, f"{where}.{k}") for k, v in value.items()}
+    raise TypeError(f"{where}: {type(value).__name__} {value!r} is not a JSON value; report.json takes JSON "
+                    "values only")
 
 
 def _plain(obj) -> dict[str, Any]:
@@ -221,7 +310,8 @@ def _plain(obj) -> dict[str, Any]:
 
 def _leader_change_json(c: LeaderChange) -> dict[str, Any]:
     return {"time": c.time, "topic": c.topic, "partition": c.partition, "from": c.from_leader, "to": c.to_leader,
-            "epoch_from": c.epoch_from, "epoch_to": c.epoch_to, "isr_before": c.isr_before, "unclean": c.unclean}
+            "epoch_from": c.epoch_from, "epoch_to": c.epoch_to, "isr_before": c.isr_before,
+            "elr_before": c.elr_before, "unclean": c.unclean, "source": c.source}
 
 
 # -- building -------------------------------------------------------------------------------------
@@ -240,6 +330,8 @@ def build_model(history: History, results: dict[str, CheckResult] | None = None)
     origin = next((op.time for op in history.ops
                    if op.f == "phase" and isinstance(op.value, dict) and op.value.get("phase") == "workload"), None)
     at = _clock(origin)
+    timeline = controller_timeline(history)
+    topic = (scenario.get("topic") or {}).get("name")
 
     checks = {name: _check(name, r, name in must_be_zero, at) for name, r in results.items()}
     verdicts = [Verdict(c.verdict) for c in checks.values()]
@@ -251,10 +343,8 @@ def build_model(history: History, results: dict[str, CheckResult] | None = None)
     counts = Counts(sent=int(len(sends)), acknowledged=int((outcome == "ok").sum()),
                     failed=int((outcome == "fail").sum()), indeterminate=int((outcome == "info").sum()),
                     unanswered=int(outcome.isna().sum()), read=int(len(history.reads("read"))))
-    notices = []
-    if not history.ops:
-        notices.append("The history file holds no operations: nothing ran, or nothing was recorded.")
-    elif not history.by_f("read"):
+    notices = []  # (a history with no op at all never gets here: the loader refuses it)
+    if not history.by_f("read"):
         notices.append("The history has no final read, so lost writes cannot be decided.")
     if history.ops and origin is None:
         notices.append("The history does not say when the workload started; times count from the run start.")
@@ -266,7 +356,7 @@ def build_model(history: History, results: dict[str, CheckResult] | None = None)
         image=info.get("image"), workload_start=None if origin is None else round(origin, 3), verdict=verdict,
         summary=[], counts=counts, checks=checks,
         findings=sorted(name for name, c in checks.items() if c.verdict == Verdict.FINDING.value),
-        faults=_faults(history, at), leader_changes=_leader_changes(history, at),
+        faults=_faults(history, at, timeline, topic), leader_changes=_leader_changes(history, at),
         sweeps=_sweeps(history, at), healthy=_healthy(history, at),
         schedule_errors=[op.error for op in history.by_f("phase")
                          if op.type is OpType.INFO and op.error and op.error.startswith("nemesis")],
@@ -277,6 +367,7 @@ def build_model(history: History, results: dict[str, CheckResult] | None = None)
                   "producers": (scenario.get("workload") or {}).get("producers"),
                   "brokers": (scenario.get("cluster") or {}).get("brokers"),
                   "broker_settings": (scenario.get("cluster") or {}).get("broker_settings")},
+        controller_record=timeline.read,
     )
     report.summary = summarise(report, scenario)
     return report
@@ -287,29 +378,128 @@ def _clock(origin: float | None):
     def at(t: float | None) -> float | None:
         if t is None or (isinstance(t, float) and math.isnan(t)):
             return None
-        return round(float(t) - (origin or 0.0), 2)
+        return round(float(t) - (origin or 0.0), 3)
     return at
 
 
-def _faults(history: History, at) -> list[Fault]:
+def _faults(history: History, at, timeline: ControllerTimeline, topic: str | None) -> list[Fault]:
     missed = {(op.value.get("id"), op.value.get("phase")): op.error for op in history.by_f("effect")
               if op.type is not OpType.OK and isinstance(op.value, dict)}
     out = []
     for f in history.faults():
-        effects = [Effect(phase=str(e.get("phase")), seen=bool(e.get("seen")), observed=e.get("observed"),
+        recorded = _recorded(timeline, topic, f.get("start"), f.get("end"), f.get("nodes") or [], at)
+        effects = [Effect(phase=str(e.get("phase")), seen=bool(e.get("seen")),
+                          observed=_live(e.get("observed"), timeline.read),
                           time=at(e.get("time")), after_s=e.get("after_s"),
                           error=None if e.get("seen") else missed.get((f.get("id"), e.get("phase"))))
                    for e in f.get("effects", [])]
         out.append(Fault(id=str(f.get("id")), kind=str(f.get("kind")), target=str(f.get("target")),
                          nodes=f.get("nodes"), detail=f.get("detail"), start=at(f.get("start")), end=at(f.get("end")),
-                         effects=effects, errors=list(f.get("errors", []))))
+                         effects=effects, errors=list(f.get("errors", [])), recorded=recorded))
     return out
+
+
+def _live(observed: str | None, controller_record: bool) -> str | None:
+    """A live effect line, without its leader epoch when the controller's record (which has it) is there."""
+    if observed is None or not controller_record:
+        return observed
+    return LIVE_EPOCH.sub("", observed)
+
+
+def leader_text(node: int) -> str:
+    return "no leader" if node == NO_LEADER else str(node)
+
+
+def _nodes(nodes) -> str:
+    return "[" + ", ".join(str(n) for n in nodes) + "]"
+
+
+def _recorded(tl: ControllerTimeline, topic: str | None, start: float | None, end: float | None,
+              nodes: list[int], at) -> list[Recorded]:
+    """What the controller recorded from a fault's start (history time) to ``HEAL_WINDOW_S`` after its heal
+    (to the end of the record when it never healed): leader changes of the run's topic, ISR changes of
+    the partitions whose ISR held the fault's nodes when it started, fencing of those nodes, and
+    controller moves."""
+    if not tl.read or start is None:
+        return []
+    until = end + HEAL_WINDOW_S if end is not None else math.inf
+
+    def inside(t: float | None) -> bool:
+        return t is not None and start <= t <= until
+
+    def fact(t: float, kind: str, text: str, data: dict[str, Any]) -> Recorded:
+        healed = end is not None and t >= end
+        return Recorded(time=at(t), phase="heal" if healed else "start",
+                        after_s=round(t - (end if healed else start), 2), kind=kind, text=text, data=data)
+
+    held = _partitions_holding(tl, topic, start, set(nodes))
+    out: list[Recorded] = []
+    for c in tl.partitions:
+        if not inside(c.time) or c.before is None or (topic is not None and c.topic != topic):
+            continue
+        text, data = _partition_fact(c, (c.topic, c.partition) in held)
+        if text:
+            out.append(fact(c.time, "leader" if c.leader_changed else "isr", text, data))
+    for b in tl.brokers:
+        if inside(b.time) and b.node in nodes:
+            out.append(fact(b.time, "broker", f"broker {b.node} {b.what}", {"node": b.node, "event": b.what}))
+    previous = None
+    for ev in tl.controllers:
+        if inside(ev.time) and ev.leader != previous:
+            text = (f"the controller quorum has no leader (epoch {ev.epoch})" if ev.leader == NO_LEADER else
+                    f"active controller moved from {previous} to {ev.leader} (epoch {ev.epoch})"
+                    if previous not in (None, NO_LEADER) else f"active controller is {ev.leader} (epoch {ev.epoch})")
+            out.append(fact(ev.time, "controller", text, {"controller_from": previous, "controller_to": ev.leader,
+                                                          "controller_epoch": ev.epoch}))
+        previous = ev.leader
+    return sorted(out, key=lambda r: r.time)
+
+
+def _partitions_holding(tl: ControllerTimeline, topic: str | None, t: float, nodes: set[int]) -> set[tuple[str, int]]:
+    """The partitions of ``topic`` whose ISR held one of ``nodes`` at history time ``t`` (their replicas,
+    for a partition the controller had not created yet)."""
+    held = set()
+    for key in {(c.topic, c.partition) for c in tl.partitions if topic is None or c.topic == topic}:
+        state = tl.state_at(key[0], key[1], t)
+        members = state.isr if state is not None else next(c.after.replicas for c in tl.partitions
+                                                            if (c.topic, c.partition) == key)
+        if nodes & set(members):
+            held.add(key)
+    return held
+
+
+def _partition_fact(c: PartitionChange, isr_matters: bool) -> tuple[str, dict[str, Any]]:
+    """One partition record in words: its leader change (with epochs), and its ISR change where it matters."""
+    before, after = c.before, c.after
+    assert before is not None
+    name = f"{c.topic}-{c.partition}"
+    parts = []
+    data: dict[str, Any] = {"topic": c.topic, "partition": c.partition}
+    if c.leader_changed:
+        epochs = f"leader epoch {before.leader_epoch} → {after.leader_epoch}"
+        if after.leader == NO_LEADER:
+            parts.append(f"{name} left with no leader (was {leader_text(before.leader)}), {epochs}")
+        elif before.leader == NO_LEADER:
+            parts.append(f"{name} has a leader again: {after.leader}, {epochs}")
+        else:
+            parts.append(f"leader of {name} moved from {before.leader} to {after.leader}, {epochs}")
+        if c.unclean:
+            parts[-1] += f", UNCLEAN ({after.leader} was not in the ISR {_nodes(before.isr)})"
+        data.update(leader_from=before.leader, leader_to=after.leader, epoch_from=before.leader_epoch,
+                    epoch_to=after.leader_epoch, unclean=c.unclean)
+    if isr_matters and before.isr != after.isr:
+        old, new = set(before.isr), set(after.isr)
+        verb = "shrank" if new < old else "grew" if new > old else "changed"
+        parts.append(f"ISR of {name} {verb} from {_nodes(before.isr)} to {_nodes(after.isr)}")
+        data.update(isr_from=list(before.isr), isr_to=list(after.isr))
+    return "; ".join(parts), data
 
 
 def _leader_changes(history: History, at) -> list[LeaderChange]:
     return [LeaderChange(time=at(c["time"]), topic=c["topic"], partition=c["partition"], from_leader=c["from"],
                          to_leader=c["to"], epoch_from=c["epoch_from"], epoch_to=c["epoch_to"],
-                         isr_before=list(c["isr_before"]), unclean=c["unclean"])
+                         isr_before=list(c["isr_before"]), unclean=c["unclean"], source=c.get("source", "samples"),
+                         elr_before=list(c.get("elr_before") or []))
             for c in leader_changes(history)]
 
 
@@ -345,26 +535,45 @@ def _client_errors(history: History) -> list[ClientError]:
 # -- checks, for people -----------------------------------------------------------------------------
 
 
+def is_time_key(key: Any) -> bool:
+    """Whether a note's or an example's key names a point in time on the history's clock (``time``,
+    ``start``, ``end``, ``*_time``); durations end in ``_s`` or ``_ms`` and are not times."""
+    return isinstance(key, str) and (key in ("time", "start", "end") or key.endswith("_time"))
+
+
+def shift_times(value: Any, at, key: Any = None) -> Any:
+    """A copy of a check's notes or examples with every time counted from the workload start: each number
+    (or list of numbers) under a time key (``is_time_key``), at any depth."""
+    if isinstance(value, dict):
+        return {k: shift_times(v, at, k) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [shift_times(v, at, key) for v in value]
+    if is_time_key(key) and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return at(value)
+    return value
+
+
 def _check(name: str, r: CheckResult, must_be_zero: bool, at) -> Check:
     facts: list[tuple[str, str]] = []
     tables: list[Table] = []
-    for key, value in r.notes.items():
+    notes = shift_times(r.notes, at)
+    for key, value in notes.items():
         share = "share" in key or name == "availability"
         if isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):
             rows = [{"": k, **v} for k, v in value.items()]
-            tables.append(_table(label(key), rows, at, share))
+            tables.append(_table(label(key), rows, share))
         elif isinstance(value, dict) and value:
-            tables.append(_table(label(key), [value], at, share))
+            tables.append(_table(label(key), [value], share))
         elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            tables.append(_table(label(key), value, at, share))
+            tables.append(_table(label(key), value, share))
         else:
-            facts.append((label(key), cell(key, value, at, share)))
-    examples = r.examples[:MAX_EXAMPLES]
-    if examples and not any(examples == v[:MAX_EXAMPLES] for v in r.notes.values() if isinstance(v, list)):
+            facts.append((label(key), cell(key, value, share)))
+    examples = shift_times(r.examples[:MAX_EXAMPLES], at)
+    if examples and not any(examples == v[:MAX_EXAMPLES] for v in notes.values() if isinstance(v, list)):
         more = f" (the first {len(examples)} of {r.count:,})" if r.count > len(examples) else ""
-        tables.append(_table("examples" + more, examples, at, name == "availability"))
+        tables.append(_table("examples" + more, examples, name == "availability"))
     return Check(name=name, verdict=r.verdict(must_be_zero).value, count=r.count, must_be_zero=must_be_zero,
-                 finds=_finds(name), examples=examples, notes=r.notes, skipped=r.skipped, facts=facts,
+                 finds=_finds(name), examples=examples, notes=notes, skipped=r.skipped, facts=facts,
                  tables=tables, result=r)
 
 
@@ -380,7 +589,8 @@ def _finds(name: str) -> str:
 
 TIME_KEYS = {"time": "at (s)", "start": "start (s)", "end": "end (s)", "invoke_time": "invoked at (s)",
              "complete_time": "completed at (s)"}
-"""Columns that hold times on the run's clock: shown counted from the workload start."""
+"""Labels of the commonest time keys (any ``*_time`` is "... at (s)"); their values are already counted from
+the workload start (``shift_times``)."""
 SHARE_KEYS = {"ok", "fail", "info", "unanswered", "leader", "same-rack follower", "other broker"}
 ID_WORDS = ("offset", "partition", "leader", "node", "broker", "epoch", "fault", "index")
 """Keys whose numbers are ids or positions, written without thousands separators."""
@@ -390,20 +600,22 @@ def label(key: str) -> str:
     """A note's key as words: ``first_ok_after_heal_s`` -> ``first ok after heal (s)``."""
     if key in TIME_KEYS:
         return TIME_KEYS[key]
+    if is_time_key(key):
+        return key[: -len("_time")].replace("_", " ") + " at (s)"
     for suffix, unit in (("_ms", " (ms)"), ("_s", " (s)")):
         if key.endswith(suffix):
             return key[: -len(suffix)].replace("_", " ") + unit
     return key.replace("_", " ")
 
 
-def cell(key: str, value: Any, at, share: bool = False) -> str:
-    """One value as text: thousands separated, times from the workload start, shares as percentages."""
+def cell(key: str, value: Any, share: bool = False) -> str:
+    """One value as text: thousands separated, times to the hundredth, shares as percentages."""
     if value is None:
         return "–"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if key in TIME_KEYS and isinstance(value, (int, float)):
-        return f"{at(value):.2f}"
+    if is_time_key(key) and isinstance(value, (int, float)):
+        return f"{value:.2f}"
     if isinstance(value, int):
         return str(value) if any(w in key for w in ID_WORDS) else f"{value:,}"
     if isinstance(value, float):
@@ -411,18 +623,18 @@ def cell(key: str, value: Any, at, share: bool = False) -> str:
             return f"{value * 100:.1f}%"
         return f"{value:,.2f}".rstrip("0").rstrip(".") if not value.is_integer() else f"{int(value):,}"
     if isinstance(value, (list, tuple)):
-        return ", ".join(cell(key, v, at, share) for v in value) or "none"
+        return ", ".join(cell(key, v, share) for v in value) or "none"
     if isinstance(value, dict):
-        return "; ".join(f"{label(k)} {cell(k, v, at, share)}" for k, v in value.items()) or "none"
+        return "; ".join(f"{label(k)} {cell(k, v, share)}" for k, v in value.items()) or "none"
     return str(value)
 
 
-def _table(title: str, rows: list[dict[str, Any]], at, share: bool) -> Table:
+def _table(title: str, rows: list[dict[str, Any]], share: bool) -> Table:
     keys: list[str] = []
     for row in rows:
         keys += [k for k in row if k not in keys]
     return Table(columns=[label(k) for k in keys],
-                 rows=[[cell(k, row.get(k), at, share) for k in keys] for row in rows], title=title)
+                 rows=[[cell(k, row.get(k), share) for k in keys] for row in rows], title=title)
 
 
 # -- the summary ----------------------------------------------------------------------------------
@@ -440,13 +652,40 @@ def _fault_phrase(f: Fault) -> str:
         text += ", not injected"
     if f.detail:
         text += f": {f.detail}"
+    recorded = _recorded_phrase(f)
+    if recorded:
+        text += f" (the controller recorded {recorded})"
     return text
+
+
+def _recorded_phrase(f: Fault) -> str:
+    """The controller's facts about a fault in a few words: its leader changes (the first few named),
+    how many ISR changes, its nodes' fencing, controller moves."""
+    leaders = [r for r in f.recorded if r.kind == "leader"]
+    isr = [r for r in f.recorded if "isr_to" in r.data]
+    fencing = [r for r in f.recorded if r.kind == "broker"]
+    moves = [r for r in f.recorded if r.kind == "controller"]
+    parts = []
+    for r in leaders[:3]:
+        d = r.data
+        name = f"{d['topic']}-{d['partition']}"
+        text = (f"{name} with leader {d['leader_to']} again" if d["leader_from"] == NO_LEADER else
+                f"{name} leader {d['leader_from']} → {leader_text(d['leader_to'])}")
+        parts.append(f"{text} at epoch {d['epoch_to']}" + (" (unclean)" if d["unclean"] else ""))
+    if len(leaders) > 3:
+        parts.append(f"{len(leaders) - 3} more leader changes")
+    if isr:
+        parts.append(_n(len(isr), "ISR change"))
+    if fencing:
+        parts.append(", ".join(f"broker {r.data['node']} {r.data['event']}" for r in fencing[:4])
+                     + (f" and {len(fencing) - 4} more broker events" if len(fencing) > 4 else ""))
+    if moves:
+        parts.append(_n(len(moves), "controller move"))
+    return "; ".join(parts)
 
 
 def summarise(r: Report, scenario: dict[str, Any]) -> list[str]:
     """The report in a few sentences: what ran, what the faults did, what the checks found."""
-    if r.notices and not r.checks and not r.counts.sent:
-        return list(r.notices)
     out = []
     cluster = scenario.get("cluster") or {}
     duration = (scenario.get("workload") or {}).get("duration_s")
@@ -461,16 +700,25 @@ def summarise(r: Report, scenario: dict[str, Any]) -> list[str]:
         shown = "; ".join(_fault_phrase(f) for f in r.faults[:SUMMARY_FAULTS])
         more = f"; and {len(r.faults) - SUMMARY_FAULTS} more" if len(r.faults) > SUMMARY_FAULTS else ""
         out.append(f"{_n(len(r.faults), 'fault')}: {shown}{more}.")
+        if r.controller_record and not any(f.recorded for f in r.faults):
+            out.append("The controller recorded no leader, ISR or fencing change during the faults.")
         not_seen = sum(1 for f in r.faults for e in f.effects if not e.seen)
         failed = sum(1 for f in r.faults if f.errors)
         if failed:
             out.append(f"{_n(failed, 'fault')} reported errors (see Faults).")
         if not_seen:
-            out.append(f"{_n(not_seen, 'expected effect')} of the faults did not show within the deadline.")
-    unclean = [c for c in r.leader_changes if c.unclean]
+            out.append(f"{_n(not_seen, 'expected effect')} of the faults {'was' if not_seen == 1 else 'were'} "
+                       "not seen live within the deadline"
+                       + (" (the controller's record is under Faults)." if r.controller_record else "."))
     if r.leader_changes:
-        out.append(f"The sampler saw {_n(len(r.leader_changes), 'leader change')}"
-                   + (f", {len(unclean)} of them unclean." if unclean else "."))
+        who = "The controller recorded" if r.leader_changes[0].source == "controller" else "The sampler saw"
+        unclean = sum(1 for c in r.leader_changes if c.unclean)
+        leaderless = sum(1 for c in r.leader_changes if c.to_leader == NO_LEADER)
+        extra = [f"{unclean} unclean" if unclean else "",
+                 f"{leaderless} leaving a partition with no leader" if leaderless else ""]
+        extra = [x for x in extra if x]
+        out.append(f"{who} {_n(len(r.leader_changes), 'leader change')}"
+                   + (f", {' and '.join(extra)}." if extra else "."))
 
     c = r.counts
     writes = f"{_n(c.sent, 'write')} sent, {c.acknowledged:,} acknowledged"

@@ -5,12 +5,16 @@ and every time axis counts from the start of the workload.
 - ``timeline.png``: sends per second by outcome (the writes the lost_writes check found lost shown
   apart, as "ok, then lost"), and acknowledgement latency p50 / p99, with every fault window shaded
   and labelled;
-- ``partitions.png``: per partition, the leader, ISR size, leader epoch and high watermark over time;
+- ``partitions.png``: per partition, the leader, ISR size, leader epoch and high watermark over time. With
+  the controller's metadata log in the history, leader, ISR size and epoch are its record, drawn as step
+  functions (every change, no sampling gaps) and the high watermark comes from the samples; without it,
+  all four come from the 1 s samples. No leader (-1) is a gap;
 - ``follower_reads.png``: for each rack-aware reader, which broker served each partition over time.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import matplotlib
@@ -22,6 +26,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from harness.history.loader import History  # noqa: E402
+from harness.observe.controller import controller_timeline  # noqa: E402
 from harness.report.model import Fault, Report, build_model  # noqa: E402
 
 COLOURS = {"ok": "#2a9d8f", "ok, then lost": "#9b2226", "info": "#e9c46a", "fail": "#e76f51",
@@ -93,29 +98,75 @@ def timeline(history: History, report: Report, path: Path) -> Path | None:
     return _finish(fig, ax2, "Workload: throughput and latency, faults shaded", path)
 
 
+PANELS = [("leader", "leader (node id)"), ("isr_size", "ISR size"), ("epoch", "leader epoch"),
+          ("hwm", "high watermark")]
+
+
+def _controller_states(history: History, report: Report, begin: float = 0.0) -> pd.DataFrame:
+    """The controller's record of each partition of the run's topic as rows (time from the workload start,
+    topic, partition, leader, isr_size, epoch), one per change from ``begin`` on (the state at ``begin``
+    first), each state carried on to the end of the history; empty without the record."""
+    tl = controller_timeline(history)
+    if not tl.read:
+        return pd.DataFrame()
+    rows = [{"time": c.time - _origin(report), "topic": c.topic, "partition": c.partition, "leader": c.after.leader,
+             "isr_size": len(c.after.isr), "epoch": c.after.leader_epoch}
+            for c in tl.partitions if c.time is not None and (report.topic is None or c.topic == report.topic)]
+    if not rows:
+        return pd.DataFrame()
+    states = pd.DataFrame(rows)
+    end = max(float(states["time"].max()), (history.ops[-1].time - _origin(report)) if history.ops else 0.0)
+    before = states[states["time"] <= begin].groupby(["topic", "partition"], as_index=False).last()
+    first = before.assign(time=begin)  # the topic was created before the workload: start the lines with it
+    last = states.groupby(["topic", "partition"], as_index=False).last().assign(time=end)
+    return pd.concat([first, states[states["time"] > begin], last], ignore_index=True)
+
+
+def _series(frame: pd.DataFrame, col: str):
+    """(label, times, values) per partition; negative values (-1: no leader, -1001: no offset) become gaps."""
+    if frame.empty or col not in frame:
+        return
+    for (topic, partition), grp in frame.groupby(["topic", "partition"]):
+        values = pd.to_numeric(grp[col], errors="coerce")
+        yield f"{topic}-{partition}", grp["time"], values.where(values >= 0)
+
+
 def partitions(history: History, report: Report, path: Path) -> Path | None:
     samples = history.samples()
-    if samples.empty:
+    begin = min(0.0, float(samples["time"].min()) - _origin(report)) if not samples.empty else 0.0
+    recorded = _controller_states(history, report, begin)
+    if samples.empty and recorded.empty:
         return None
     faults = report.faults
-    samples = samples.assign(isr_size=samples["isr"].map(len), time=samples["time"] - _origin(report))
-    panels = [("leader", "leader (node id)"), ("isr_size", "ISR size"), ("epoch", "leader epoch"),
-              ("hwm", "high watermark")]
-    fig, axes = plt.subplots(len(panels), 1, figsize=(11, 8), sharex=True, constrained_layout=True)
-    for ax, (col, label) in zip(axes, panels):
-        for (topic, partition), grp in samples.groupby(["topic", "partition"]):
-            values = pd.to_numeric(grp[col], errors="coerce")
-            values = values.where(values >= 0)  # -1 (no leader), -1001 (no offset): a gap, not a value
-            ax.step(grp["time"], values, where="post", label=f"{topic}-{partition}", lw=1.3)
-        ax.set_ylabel(label, fontsize=9)
+    if not samples.empty:
+        samples = samples.assign(isr_size=samples["isr"].map(len), time=samples["time"] - _origin(report))
+        if report.topic is not None:
+            samples = samples[samples["topic"] == report.topic]
+    fig, axes = plt.subplots(len(PANELS), 1, figsize=(11, 8), sharex=True, constrained_layout=True)
+    colours: dict[str, str] = {}
+    for ax, (col, label) in zip(axes, PANELS):
+        source = samples if recorded.empty or col == "hwm" else recorded
+        for name, times, values in _series(source, col):
+            line, = ax.step(times, values, where="post", label=name, lw=1.3, color=colours.get(name))
+            colours.setdefault(name, line.get_color())
+        ax.set_ylabel(label, fontsize=9)  # the source is in the title: a longer label collapses the layout
         _shade_faults(ax, faults, label=ax is axes[0])
+    if not recorded.empty:  # mark where a partition had no leader (at the panel's foot): a gap is easy to miss
+        for name, times, values in _series(recorded, "leader"):
+            gaps = times[values.isna()]
+            if len(gaps):
+                axes[0].plot(gaps, [0.04] * len(gaps), "x", color=colours.get(name), ms=7, mew=2,
+                             transform=axes[0].get_xaxis_transform())
     axes[0].legend(loc="upper right", fontsize=8, ncol=4)
     for ax in axes[:3]:  # node ids, ISR sizes and epochs are whole numbers
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        low, high = ax.get_ylim()
-        if high - low < 2:  # a constant series: show it with a little room, not stretched over ±0.05
-            ax.set_ylim(round((low + high) / 2) - 1, round((low + high) / 2) + 1)
-    return _finish(fig, axes[-1], "Partition state as most brokers report it (a gap: no leader)", path)
+        low, high = ax.dataLim.y0, ax.dataLim.y1
+        if math.isfinite(low) and math.isfinite(high) and high - low < 4:
+            # a series of few values: half a step of room, so no line runs along the frame
+            ax.set_ylim(low - 0.5, high + 0.5)
+    title = ("Partition state as most brokers report it (a gap: no leader)" if recorded.empty else
+             "Partition state as the controller recorded it; high watermark sampled (a gap, ×: no leader)")
+    return _finish(fig, axes[-1], title, path)
 
 
 def follower_reads(history: History, report: Report, path: Path) -> Path | None:

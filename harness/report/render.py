@@ -1,9 +1,9 @@
 """Rendering the report model: report.json for tools, report.md and report.html for people.
 
 All three take the same ``Report`` and say the same things in the same order: summary, operations,
-checks (with their notes and examples as tables), faults (with detail, effects and errors), leader
-changes, healing (the wait for a full ISR and the sweep), schedule and client errors, incomplete
-reads, plots.
+checks (with their notes and examples as tables), faults (with detail, what the controller recorded,
+what was seen live, and errors), leader changes, healing (the wait for a full ISR and the sweep),
+schedule and client errors, incomplete reads, plots.
 """
 
 from __future__ import annotations
@@ -14,15 +14,18 @@ import json
 from pathlib import Path
 
 from harness.checks.result import Verdict
-from harness.report.model import Fault, Report, Table
+from harness.report.model import Fault, Report, Table, json_plain, leader_text
 
 COLOURS = {"pass": "#2a9d8f", "fail": "#e76f51", "unknown": "#e9c46a", "finding": "#f4a261", "skipped": "#adb5bd"}
+MAX_RECORDED_LINES = 12
+"""A fault shows this many of the controller's records; report.json has them all."""
 COUNT_LABELS = [("sent", "sent"), ("acknowledged", "acknowledged"), ("failed", "failed"),
                 ("indeterminate", "indeterminate"), ("unanswered", "unanswered"), ("read", "read back")]
 
 
 def render_json(r: Report) -> str:
-    return json.dumps(r.to_json(), indent=2) + "\n"
+    """report.json; a value that is not JSON raises (TypeError, naming where), never written as a string."""
+    return json.dumps(json_plain(r.to_json()), indent=2, allow_nan=False) + "\n"
 
 
 # -- shared wording -----------------------------------------------------------------------------------
@@ -36,26 +39,29 @@ def header_line(r: Report) -> str:
     return " · ".join(x for x in parts if x)
 
 
-def fault_heading(f: Fault) -> str:
-    return f"{f.kind} {f.target} → {f.nodes_text}, {f.window_text}"
-
-
 def fault_lines(f: Fault) -> list[str]:
+    """Under a fault: its detail, what the controller recorded, what the nemesis saw live, its errors."""
     lines = [f"detail: {f.detail}"] if f.detail else []
+    lines += [f"recorded by the controller: {rec.line}" for rec in f.recorded[:MAX_RECORDED_LINES]]
+    if len(f.recorded) > MAX_RECORDED_LINES:
+        lines.append(f"recorded by the controller: {len(f.recorded) - MAX_RECORDED_LINES} more (see report.json)")
     for e in f.effects:
         if e.seen:
-            lines.append(f"{e.phase}: {e.observed}")
+            lines.append(f"{e.phase}, seen live: {e.observed}")
         else:
             why = e.error or e.observed
-            lines.append(f"{e.phase}: not observed within the deadline" + (f" ({why})" if why else ""))
+            lines.append(f"{e.phase}, not seen live within the deadline" + (f" ({why})" if why else ""))
     return lines + [f"error: {err}" for err in f.errors]
 
 
 def leader_change_line(c) -> str:
-    text = (f"{c.time:.2f} s: {c.topic}-{c.partition} leader {c.from_leader} → {c.to_leader} "
-            f"(epoch {c.epoch_from} → {c.epoch_to})")
+    frm, to = leader_text(c.from_leader), leader_text(c.to_leader)
+    text = f"{c.time:.2f} s: {c.topic}-{c.partition} leader {frm} → {to} (epoch {c.epoch_from} → {c.epoch_to})"
     if c.unclean:
-        text += f" UNCLEAN: {c.to_leader} was not in the ISR {c.isr_before}"
+        elr = f", eligible {c.elr_before}" if c.elr_before else ""
+        text += f" UNCLEAN: {c.to_leader} was not in the ISR {c.isr_before}{elr}"
+    if c.source != "controller":
+        text += " [from samples]"
     return text
 
 
@@ -128,7 +134,7 @@ def render_markdown(r: Report) -> str:
         lines.append(f"- **{f.id} {f.kind}** {f.target} → {f.nodes_text}, {f.window_text}")
         lines += [f"  - {line}" for line in fault_lines(f)]
     lines += ["", "## Leader changes", ""]
-    lines += [f"- {leader_change_line(ch)}" for ch in r.leader_changes] or ["None sampled."]
+    lines += [f"- {leader_change_line(ch)}" for ch in r.leader_changes] or ["None."]
     lines += ["", "## Healing", ""]
     lines += [f"- {line}" for line in healing_lines(r)] or ["The history records no heal or sweep."]
     for title, items in problem_sections(r):
@@ -193,7 +199,7 @@ font-size:13px}}blockquote{{color:#555;white-space:pre-line}}</style></head><bod
 <h2>Checks</h2><table><tr><th>check</th><th>verdict</th><th>count</th><th>must be zero</th><th>looks for</th></tr>
 {rows}</table>{details}
 <h2>Faults</h2><ul>{faults}</ul>
-<h2>Leader changes</h2>{_ul([leader_change_line(ch) for ch in r.leader_changes], 'None sampled.')}
+<h2>Leader changes</h2>{_ul([leader_change_line(ch) for ch in r.leader_changes], 'None.')}
 <h2>Healing</h2>{_ul(healing_lines(r), 'The history records no heal or sweep.')}
 {problems}
 <h2>Plots</h2>{images or '<p>No plots (the history has no sends or samples).</p>'}

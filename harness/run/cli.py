@@ -79,10 +79,7 @@ def _cmd_report(args) -> int:
         raise HarnessError(f"{run_dir}: no history.jsonl there")
     remove_reports(run_dir)
     try:
-        try:
-            history = History.load(path)
-        except ValueError as exc:
-            raise HarnessError(str(exc)) from None
+        history = History.load(path)  # a corrupt or empty history: HistoryError (a HarnessError, exit 2)
         report = build_report(history)
         write_report(report, run_dir, history)
     except (HarnessError, KeyboardInterrupt):

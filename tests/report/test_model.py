@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
+import pytest
+
 from harness.checks.result import MAX_EXAMPLES
-from harness.history.ops import Op, OpType
-from harness.history.schema import decode
+from harness.history.ops import OpType
+from harness.history.schema import (
+    Effect,
+    FaultStart,
+    FaultStarted,
+    MetadataRecord,
+    ProducerFatal,
+    Run,
+)
 from harness.report.build import build_report
 from tests.crafted import Crafted
 
 DETAIL = "isolated node 1 from [2, 3] (clients still reach them)"
 
 
-def record(c: Crafted, process: str, type_: str, f: str, value, error: str | None = None) -> Crafted:
-    """An op Crafted has no method for (phase, sweep, healthy, a fault with its detail), through its record
-    class, so the history stays one the loader accepts."""
-    c.wait(0.001)
-    c.ops.append(Op.of(len(c.ops), c.t, process, OpType(type_), decode(f, OpType(type_), value), error))
-    return c
+def isolate(c: Crafted, fid: str = "f1", nodes=(1,)) -> Crafted:
+    """An isolate of ``nodes`` injected, with its detail (Crafted's ``fault`` records none)."""
+    c.record("nemesis", OpType.INVOKE, FaultStart(id=fid, kind="isolate", target="leader of t-0"))
+    return c.record("nemesis", OpType.OK, FaultStarted(id=fid, kind="isolate", target="leader of t-0",
+                                                       nodes=list(nodes), cut_off=list(nodes), detail=DETAIL))
+
+
+def live(c: Crafted, phase: str, observed: str | None, after_s: float, fid: str = "f1",
+         error: str | None = None) -> Crafted:
+    """What the nemesis saw live (``observed`` None: not seen in time, ``error`` says what was looked for)."""
+    rec = Effect(id=fid, kind="isolate", phase=phase, after_s=after_s, observed=observed)
+    return c.record("nemesis", OpType.OK if observed is not None else OpType.INFO, rec, error)
 
 
 def eventful_run(lost: int = 0) -> Crafted:
@@ -25,30 +40,24 @@ def eventful_run(lost: int = 0) -> Crafted:
     fix something else; a full ISR after healing; a schedule error, a client error and an unfinished read."""
     c = Crafted().cluster().sample(0, leader=1, isr=[1, 2, 3])
     c.wait(10)
-    record(c, "harness", "ok", "phase", {"phase": "workload"})
+    c.phase("workload")
     values = [f"p0-{i}" for i in range(20)]
     for i, v in enumerate(values[:10]):
         c.send("p0", v, offset=i)
     c.wait(2)
-    ident = {"id": "f1", "kind": "isolate", "target": "leader of t-0"}
-    record(c, "nemesis", "invoke", "fault", ident)
-    record(c, "nemesis", "ok", "fault", {**ident, "nodes": [1], "cut_off": [1], "detail": DETAIL})
+    isolate(c)
     for i, v in enumerate(values[10:], 10):
         c.send("p0", v, offset=i)
     c.sample(0, leader=2, isr=[2, 3], epoch=1)
-    record(c, "nemesis", "ok", "effect", {"id": "f1", "kind": "isolate", "phase": "start", "after_s": 1.5,
-                                          "observed": "leader of t-0 moved from 1 to 2, leader epoch 0 -> 1"})
+    live(c, "start", "leader of t-0 moved from 1 to 2, leader epoch 0 -> 1, after 1.5 s", 1.5)
     c.wait(3)
     c.heal("f1", kind="isolate")
-    record(c, "nemesis", "info", "effect",
-           {"id": "f1", "kind": "isolate", "phase": "heal", "after_s": 30.0, "observed": None},
-           error="not seen: ISR of t-0 back to [1, 2, 3]")
-    record(c, "p0", "info", "producer", {"topic": "t"}, error="fatal _FENCED: fenced by a newer producer")
-    record(c, "harness", "info", "phase", {"phase": "faults"}, error="nemesis: could not inject pause on node 3")
-    record(c, "nemesis", "info", "sweep", {"fixed": ["resumed 3"], "left": ["broker 2 keeps 1 rule(s)"]},
-           error="broker 2 keeps 1 rule(s)")
-    record(c, "harness", "ok", "phase", {"phase": "heal"})
-    record(c, "harness", "ok", "healthy", {"topic": "t", "after_s": 2.5})
+    live(c, "heal", None, 30.0, error="not seen: ISR of t-0 back to [1, 2, 3]")
+    c.record("p0", OpType.INFO, ProducerFatal(topic="t"), "fatal _FENCED: fenced by a newer producer")
+    c.phase("faults", error="nemesis: could not inject pause on node 3")
+    c.sweep(fixed=["resumed 3"], left=["broker 2 keeps 1 rule(s)"])
+    c.phase("heal")
+    c.healthy(2.5)
     c.read([(0, i, v) for i, v in enumerate(values[: len(values) - lost])])
     c.read([], partition=1, complete=False)
     return c
@@ -79,7 +88,7 @@ def test_the_summary_says_in_words_what_happened():
     assert "The heal-everything sweep had to fix: resumed 3." in text
     assert "It could not fix: broker 2 keeps 1 rule(s)." in text
     assert "every partition had a full ISR within 2.5 s" in text
-    assert "1 expected effect of the faults did not show" in text
+    assert "1 expected effect of the faults was not seen live within the deadline." in text
     assert "fault schedule reported 1 error" in text and "Clients reported 1 error" in text
 
 
@@ -100,7 +109,7 @@ def test_notes_and_examples_become_tables_for_people():
     r = build_report(_complete(eventful_run(lost=7)).history())
     lost = r.checks["lost_writes"]
     assert ("acknowledged", "20") in lost.facts
-    (examples,) = lost.tables
+    examples = next(t for t in lost.tables if t.title.startswith("examples"))
     assert "completed at (s)" in examples.columns and len(examples.rows) == MAX_EXAMPLES
     assert examples.title == "examples (the first 5 of 7)"
     windows = next(t for t in r.checks["availability"].tables if t.title == "fault windows")
@@ -108,7 +117,198 @@ def test_notes_and_examples_become_tables_for_people():
     assert windows.rows[0][windows.columns.index("start (s)")].startswith("2.0")  # from the workload start
 
 
-def test_an_empty_history_says_so():
+def test_a_history_without_a_final_read_says_so():
+    # (a history file with no op at all is refused by the loader: see test_render.py)
     r = build_report(Crafted().history())
     assert r.verdict == "unknown"
-    assert "The history file holds no operations" in r.summary_text
+    assert "The history has no final read, so lost writes cannot be decided." in r.summary_text
+
+
+# -- one time origin ---------------------------------------------------------------------------------------
+
+
+def test_every_time_in_report_json_counts_from_the_workload_start():
+    r = build_report(_complete(eventful_run(lost=7)).history())
+    d = r.to_json()
+    fault = d["faults"][0]
+    (window,) = d["checks"]["availability"]["notes"]["fault_windows"]
+    # one origin for both (the check rounds its times to the hundredth)
+    assert (window["start"], window["end"]) == pytest.approx((fault["start"], fault["end"]), abs=0.006)
+    completed = [e["complete_time"] for e in d["checks"]["lost_writes"]["examples"]]
+    assert all(fault["start"] <= t <= fault["end"] for t in completed)  # sent during the fault (12-15 s run time)
+    assert d["checks"]["availability"]["notes"]["fault_windows"][0]["first_ok_after_start_s"] < 1  # a duration
+    # the check itself is untouched: its own result still speaks the history's clock
+    assert r.checks["lost_writes"].result.examples[0]["complete_time"] > 10
+
+
+def test_time_keys_are_decided_by_name_at_any_depth():
+    from harness.report.model import is_time_key, shift_times
+
+    assert [k for k in ("time", "start", "end", "invoke_time", "after_s", "p99_ms", "offset", "started")
+            if is_time_key(k)] == ["time", "start", "end", "invoke_time"]
+    at = lambda t: None if t is None else round(t - 10, 3)
+    notes = {"windows": [{"start": 12.0, "end": 15.5, "after_s": 1.0}], "x": {"time": [11.0, 13.0], "n": 4},
+             "complete_time": None, "flag": True}
+    assert shift_times(notes, at) == {"windows": [{"start": 2.0, "end": 5.5, "after_s": 1.0}],
+                                      "x": {"time": [1.0, 3.0], "n": 4}, "complete_time": None, "flag": True}
+
+
+def test_report_json_refuses_a_value_that_is_not_json():
+    from harness.report.render import render_json
+
+    r = build_report(eventful_run().history())
+    r.checks["lost_writes"].notes["when"] = {1, 2}  # a set: json would need default=str to write it
+    with pytest.raises(TypeError, match=r"checks\.lost_writes\.notes\.when: set"):
+        render_json(r)
+    r.checks["lost_writes"].notes["when"] = float("nan")
+    with pytest.raises(TypeError, match="not a JSON value"):
+        render_json(r)
+
+
+# -- the controller's record of a fault -------------------------------------------------------------------
+
+WALL = 1764750000.0
+TOPIC_ID = "5zoAlv-xEh9xRANKXt1Lbg"
+
+
+def _metadata(c: Crafted, records: list[tuple[float, str, dict]]) -> None:
+    """The controller's metadata log as the autopsy records it: (history time, type, fields), in log order."""
+    for offset, (t, kind, data) in enumerate(sorted(records, key=lambda r: r[0])):
+        c.record("ground-truth", OpType.OK, MetadataRecord(offset=offset, time_ms=round((WALL + t) * 1000),
+                                                           controller_epoch=2 if kind == "LEADER_CHANGE" else 1,
+                                                           type=kind, data=data))
+
+
+def _partition(t: float, p: int, **fields) -> tuple[float, str, dict]:
+    kind = "PARTITION_RECORD" if "replicas" in fields else "PARTITION_CHANGE_RECORD"
+    return (t, kind, {"topicId": TOPIC_ID, "partitionId": p, **fields})
+
+
+def _broker(t: float, node: int, fenced: int) -> tuple[float, str, dict]:
+    return (t, "BROKER_REGISTRATION_CHANGE_RECORD", {"brokerId": node, "brokerEpoch": 7, "fenced": fenced})
+
+
+def controller_run(leaderless: bool = False) -> Crafted:
+    """A run (workload from t = 10 s) with the controller's record: node 1, leader of t-0, isolated from 10 s
+    to 22 s into the workload. The controller moves t-0's leader to 2 and fences node 1 6 s in, then moves
+    itself from 1 to 2; t-1 (ISR [2, 3], no node 1) loses 3 from its ISR, which says nothing about this
+    fault. After the heal, node 1 is unfenced and back in t-0's ISR; 40 s after it, a leader change outside
+    the fault's window. With ``leaderless``, t-1 is left with no leader 8 s in and gets leader 2 back 1 s
+    later. The nemesis saw live a leader move with a wrong epoch ("0 -> 0")."""
+    c = Crafted()
+    c.record("harness", OpType.OK, Run(run_id="r1", scenario={"name": "ctl", "topic": {"name": "t"},
+                                                              "cluster": {"brokers": 3}},
+                                       image="kafka:test", started_at="2025-12-03T08:20:00Z", wall_start=WALL))
+    c.cluster()
+    c.wait(10)
+    c.phase("workload")
+    origin = c.t
+    for i in range(10):
+        c.send("p0", f"p0-{i}", offset=i)
+        c.sample(0, leader=1, isr=[1, 2, 3], epoch=0, hwm=i + 1).sample(1, leader=2, isr=[2, 3], epoch=0, hwm=0)
+        c.wait(1)
+    isolate(c)
+    start = c.ops[-2].time
+    live(c, "start", "leader of t-0 moved from 1 to 2, leader epoch 0 -> 0, after 6.5 s", 6.5)
+    for i in range(10, 20):
+        c.wait(1)
+        c.send("p0", f"p0-{i}", offset=i)
+        c.sample(0, leader=2 if i >= 17 else 1, isr=[2, 3], epoch=None, hwm=i + 1)
+    c.wait(2)
+    c.heal("f1", kind="isolate")
+    end = c.ops[-1].time
+    live(c, "heal", "ISR of t-0 back to [1, 2, 3] 3.0 s after heal", 3.0)
+    c.wait(5)
+    c.phase("heal")
+    c.healthy(3.0)
+    c.read([(0, i, f"p0-{i}") for i in range(20)])
+    c.read([], partition=1)
+    records = [(origin - 9, "TOPIC_RECORD", {"name": "t", "topicId": TOPIC_ID}),
+               (origin - 9.5, "LEADER_CHANGE", {"leaderId": 1, "voters": []}),
+               _partition(origin - 9, 0, replicas=[1, 2, 3], isr=[1, 2, 3], leader=1, leaderEpoch=0, partitionEpoch=0),
+               _partition(origin - 9, 1, replicas=[2, 3], isr=[2, 3], leader=2, leaderEpoch=0, partitionEpoch=0),
+               _partition(start + 6, 0, leader=2, isr=[2, 3]), _broker(start + 6, 1, fenced=1),
+               _partition(start + 6.5, 1, isr=[2]),
+               (start + 7, "LEADER_CHANGE", {"leaderId": 2, "voters": []}),
+               _broker(end + 2, 1, fenced=-1), _partition(end + 3, 0, isr=[1, 2, 3]),
+               _partition(end + 40, 0, leader=1)]
+    if leaderless:
+        records += [_partition(start + 8, 1, leader=-1), _partition(start + 9, 1, leader=2)]
+    _metadata(c, records)
+    return c
+
+
+def test_a_fault_lists_what_the_controller_recorded_during_it_and_until_30_s_after_its_heal():
+    r = build_report(controller_run().history())
+    assert r.controller_record
+    (f,) = r.faults
+    assert (f.start, f.end) == pytest.approx((10.0, 22.0), abs=0.1)
+    assert [(rec.kind, rec.phase, rec.text) for rec in f.recorded] == [
+        ("leader", "start", ("leader of t-0 moved from 1 to 2, leader epoch 0 → 1; ISR of t-0 shrank from "
+                             "[1, 2, 3] to [2, 3]")),
+        ("broker", "start", "broker 1 fenced"),
+        ("controller", "start", "active controller moved from 1 to 2 (epoch 2)"),
+        ("broker", "heal", "broker 1 unfenced"),
+        ("isr", "heal", "ISR of t-0 grew from [2, 3] to [1, 2, 3]")]
+    first = f.recorded[0]
+    assert first.time == pytest.approx(f.start + 6, abs=0.01) and first.after_s == pytest.approx(6, abs=0.01)
+    assert first.data == {"topic": "t", "partition": 0, "leader_from": 1, "leader_to": 2, "epoch_from": 0,
+                          "epoch_to": 1, "unclean": False, "isr_from": [1, 2, 3], "isr_to": [2, 3]}
+    assert f.recorded[-1].after_s == pytest.approx(3, abs=0.01)
+    # the leader change 40 s after the heal is the controller's too, but not this fault's
+    assert [(c.from_leader, c.to_leader, c.source) for c in r.leader_changes] == [(1, 2, "controller"),
+                                                                                 (2, 1, "controller")]
+    assert r.to_json()["faults"][0]["recorded"][0]["data"]["epoch_to"] == 1
+
+
+def test_with_the_controllers_record_live_effects_lose_their_epoch_and_the_summary_uses_the_record():
+    r = build_report(controller_run().history())
+    (f,) = r.faults
+    assert [e.observed for e in f.effects] == ["leader of t-0 moved from 1 to 2, after 6.5 s",
+                                               "ISR of t-0 back to [1, 2, 3] 3.0 s after heal"]
+    text = r.summary_text
+    assert ("isolate leader of t-0 → node 1 at 10.0 s for 12.0 s: " + DETAIL + " (the controller recorded t-0 "
+            "leader 1 → 2 at epoch 1; 2 ISR changes; broker 1 fenced, broker 1 unfenced; 1 controller move)") in text
+    assert "The controller recorded 2 leader changes." in text
+    assert "0 -> 0" not in str(r.to_json())
+
+
+def test_a_partition_left_without_a_leader_is_a_change_to_no_leader():
+    r = build_report(controller_run(leaderless=True).history())
+    gone = [c for c in r.leader_changes if c.partition == 1]
+    assert [(c.from_leader, c.to_leader, c.epoch_from, c.epoch_to) for c in gone] == [(2, -1, 0, 1), (-1, 2, 1, 2)]
+    texts = [rec.text for rec in r.faults[0].recorded if rec.data.get("partition") == 1]
+    assert texts == ["t-1 left with no leader (was 2), leader epoch 0 → 1",
+                     "t-1 has a leader again: 2, leader epoch 1 → 2"]
+    assert "The controller recorded 4 leader changes, 1 leaving a partition with no leader." in r.summary_text
+    assert "t-1 leader 2 → no leader at epoch 1" in r.summary_text
+
+
+def test_without_the_controllers_record_a_fault_reads_as_before():
+    r = build_report(eventful_run().history())
+    assert not r.controller_record and r.faults[0].recorded == []
+    assert r.faults[0].effects[0].observed == "leader of t-0 moved from 1 to 2, leader epoch 0 -> 1, after 1.5 s"
+    assert "the controller recorded" not in r.summary_text and "The sampler saw 1 leader change." in r.summary_text
+
+
+def test_an_unclean_election_during_a_fault_is_named_so():
+    c = Crafted()
+    c.record("harness", OpType.OK, Run(run_id="r2", scenario={"topic": {"name": "t"}}, image="i", started_at="x",
+                                       wall_start=WALL))
+    c.phase("workload")
+    isolate(c, nodes=(2, 3))
+    start = c.ops[-2].time
+    c.wait(10).heal("f1", kind="isolate", nodes=(2, 3))
+    _metadata(c, [(0.0, "TOPIC_RECORD", {"name": "t", "topicId": TOPIC_ID}),
+                  _partition(0.0, 0, replicas=[1, 2, 3], isr=[1, 2, 3], leader=1, leaderEpoch=0, partitionEpoch=0),
+                  _partition(start + 1, 0, isr=[1]), _partition(start + 2, 0, leader=-1),
+                  _partition(start + 3, 0, leader=3, isr=[3], leaderRecoveryState=1)])
+    r = build_report(c.history())
+    texts = [rec.text for rec in r.faults[0].recorded]
+    assert texts == ["ISR of t-0 shrank from [1, 2, 3] to [1]",
+                     "t-0 left with no leader (was 1), leader epoch 0 → 1",
+                     ("t-0 has a leader again: 3, leader epoch 1 → 2, UNCLEAN (3 was not in the ISR [1]); ISR of t-0 "
+                      "changed from [1] to [3]")]
+    assert "t-0 with leader 3 again at epoch 2 (unclean)" in r.summary_text
+    assert "The controller recorded 2 leader changes, 1 unclean and 1 leaving a partition with no leader." \
+        in r.summary_text

@@ -14,7 +14,7 @@ from harness.report import render as render_module
 from harness.report.build import REPORT_FILES, build_report, write_report
 from harness.run.cli import main
 from tests.crafted import clean_run
-from tests.report.test_model import DETAIL, eventful_run
+from tests.report.test_model import DETAIL, controller_run, eventful_run
 
 EXAMPLE_RUN = Path(__file__).resolve().parent.parent.parent / "reports" / "example-run"
 
@@ -38,7 +38,8 @@ def test_every_rendering_shows_the_summary_the_fault_detail_and_the_sweep(tmp_pa
         text = texts[name] if name == "report.md" else html.unescape(texts[name])
         assert summary in text, name
         assert f"detail: {DETAIL}" in text, name
-        assert "heal: not observed within the deadline (not seen: ISR of t-0 back to [1, 2, 3])" in text, name
+        assert "start, seen live: leader of t-0 moved from 1 to 2, leader epoch 0 -> 1, after 1.5 s" in text, name
+        assert "heal, not seen live within the deadline (not seen: ISR of t-0 back to [1, 2, 3])" in text, name
         assert "fixed resumed 3; could not fix broker 2 keeps 1 rule(s)" in text, name
         assert "Full ISR on every partition of t 2.5 s after healing" in text, name
         assert "nemesis: could not inject pause on node 3" in text, name
@@ -97,10 +98,55 @@ def test_a_malformed_history_never_exits_1_and_leaves_no_old_verdict(tmp_path, c
     send = json.loads(good[first])
     del send["value"]["times"]  # a send without its times
     _saved(run_dir, [*good[:first], json.dumps(send), *good[first + 1:]])
-    assert main(["report", str(run_dir)]) in (2, 3)
+    assert main(["report", str(run_dir)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("kafka-chaos: ") and "Traceback" not in err
+    assert err.startswith(f"kafka-chaos: {run_dir / 'history.jsonl'}:{first + 1}: ") and "Traceback" not in err
+    assert "times" in err and err.count("\n") == 1
     assert not any((run_dir / name).exists() for name in REPORT_FILES)
+
+
+def test_an_empty_history_file_is_bad_input(tmp_path, capsys):
+    run_dir = _saved(tmp_path, [])
+    assert main(["report", str(run_dir)]) == 2
+    assert "the history file is empty" in capsys.readouterr().err
+    assert not any((run_dir / name).exists() for name in REPORT_FILES)
+
+
+def test_each_fault_shows_what_the_controller_recorded_and_what_was_seen_live(tmp_path):
+    h = controller_run(leaderless=True).history()
+    write_report(build_report(h), tmp_path, h)
+    md = (tmp_path / "report.md").read_text()
+    page = html.unescape((tmp_path / "report.html").read_text())
+    report = json.loads((tmp_path / "report.json").read_text())
+    fault = md[md.index("- **f1 isolate**"):md.index("## Leader changes")]
+    lines = [line.strip() for line in fault.strip().splitlines()[1:]]
+    assert lines[0] == f"- detail: {DETAIL}"
+    assert lines[1].startswith("- recorded by the controller: 16.0") and lines[1].endswith(
+        "(6.0 s after start): leader of t-0 moved from 1 to 2, leader epoch 0 → 1; ISR of t-0 shrank from "
+        "[1, 2, 3] to [2, 3]")
+    assert any(line.endswith("t-1 left with no leader (was 2), leader epoch 0 → 1") for line in lines)
+    assert any(line.endswith("(2.0 s after heal): broker 1 unfenced") for line in lines)
+    assert lines[-2:] == ["- start, seen live: leader of t-0 moved from 1 to 2, after 6.5 s",
+                          "- heal, seen live: ISR of t-0 back to [1, 2, 3] 3.0 s after heal"]
+    assert "0 -> 0" not in md + page + json.dumps(report)
+    for line in lines:
+        assert line[2:] in page
+    assert "t-1 leader 2 → no leader (epoch 0 → 1)" in md and "t-1 leader 2 → no leader (epoch 0 → 1)" in page
+    assert [(c["from"], c["to"]) for c in report["leader_changes"] if c["partition"] == 1] == [(2, -1), (-1, 2)]
+    assert report["controller_record"] is True
+
+
+def test_every_time_in_every_rendering_counts_from_the_workload_start(tmp_path):
+    h = eventful_run(lost=7).read([], partition=1).history()
+    write_report(build_report(h), tmp_path, h)
+    report = json.loads((tmp_path / "report.json").read_text())
+    start = report["faults"][0]["start"]
+    assert 1.9 < start < 2.2  # 12 s on the run's clock, 2 s into the workload
+    assert all(1.9 < e["complete_time"] < 5.2 for e in report["checks"]["lost_writes"]["examples"])
+    assert 1.9 < report["checks"]["availability"]["notes"]["fault_windows"][0]["start"] < 2.2
+    md = (tmp_path / "report.md").read_text()
+    row = next(line for line in md.splitlines() if line.startswith("| f1 | isolate |"))
+    assert "| 2.0" in row and "| 12.0" not in row
 
 
 @pytest.mark.skipif(not (EXAMPLE_RUN / "history.jsonl").is_file(), reason="no example run in this checkout")
@@ -114,6 +160,7 @@ def test_the_example_run_keeps_its_verdict_and_counts(tmp_path, capsys):
     assert {name: (c["verdict"], c["count"]) for name, c in report["checks"].items()} == {
         "lost_writes": ("finding", 3112), "unseen": ("finding", 3112), "duplicates": ("pass", 0),
         "inconsistent_offsets": ("pass", 0), "reordering": ("finding", 1825), "uncommitted_reads": ("pass", 0),
-        "follower_reads": ("pass", 0), "availability": ("pass", 0)}
+        "follower_reads": ("pass", 0), "availability": ("pass", 0),
+        "replica_divergence": ("skipped", 0)}
     assert report["faults"][0]["detail"] == "isolated node 1 from [2, 3] (clients still reach them)"
     assert set(report["plots"]) == {"timeline", "partitions", "follower_reads"}
