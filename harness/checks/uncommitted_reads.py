@@ -8,13 +8,17 @@ has; such records survive any clean leader change. Two findings, on leaders and 
 - a polled offset at or above the high watermark that the serving broker reported in the reader's
   next statistics sample (when the samples before and after agree on the broker and the leader).
 
-A record polled before an unclean election of its partition (a leader elected from outside the ISR,
-see ``harness.leadership``) and missing from the final log was committed and then lost to that
-election: that is loss of committed data, which unclean election trades away, not a read of data
-never committed. Such records are counted in the notes (``lost_to_unclean_election``), not as findings.
+A record polled before an unclean election of its partition and missing from the final log was
+committed and then lost to that election: that is loss of committed data, which unclean election trades
+away, not a read of data never committed. Such records are counted in the notes
+(``lost_to_unclean_election``, with the elections named), not as findings. The elections are the
+controller's own record (a leader from outside the ISR and the eligible replicas, or leader recovery state
+RECOVERING; ``harness.observe.leadership``), or, in a history without it, the sampler's guess.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,7 +33,8 @@ def uncommitted_reads(history: History) -> CheckResult:
     if not history.by_f("poll"):
         return CheckResult("uncommitted_reads", 0, skipped="no consumer polled during the run")
     truncated, decided = _not_in_final_log(history, polls)
-    lost_unclean = _before_an_unclean_election(history, truncated)
+    elections = unclean_elections(history)
+    lost_unclean = _before_an_unclean_election(elections, truncated)
     truncated = truncated[~lost_unclean]
     above, unattributed = _above_served_high_watermark(history, polls)
     examples = (records(truncated.assign(kind="not in the final log"),
@@ -41,7 +46,8 @@ def uncommitted_reads(history: History) -> CheckResult:
                        notes={"records_polled": int(len(polls)), "not_in_final_log": int(len(truncated)),
                               "above_high_watermark": int(len(above)),
                               "lost_to_unclean_election": int(lost_unclean.sum()),
-                              "records_not_attributed_to_one_broker": unattributed})
+                              "records_not_attributed_to_one_broker": unattributed,
+                              **_elections_note(elections, truncated_before=lost_unclean.sum())})
 
 
 def _not_in_final_log(history: History, polls: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
@@ -57,10 +63,18 @@ def _not_in_final_log(history: History, polls: pd.DataFrame) -> tuple[pd.DataFra
     return bad.drop_duplicates(["topic", "partition", "offset", "value"]), not unreadable
 
 
-def _before_an_unclean_election(history: History, reads: pd.DataFrame) -> np.ndarray:
+def _elections_note(elections: list[dict[str, Any]], truncated_before: int) -> dict[str, Any]:
+    """The unclean elections that can excuse reads, and where each is known from (only when some did)."""
+    if not truncated_before:
+        return {}
+    keep = ("time", "topic", "partition", "from", "to", "epoch_to", "isr_before", "source")
+    return {"unclean_elections": [{k: e.get(k) for k in keep} for e in elections[:MAX_EXAMPLES]]}
+
+
+def _before_an_unclean_election(elections: list[dict[str, Any]], reads: pd.DataFrame) -> np.ndarray:
     """A mask of the reads that an unclean election of their partition followed."""
     mask = np.zeros(len(reads), dtype=bool)
-    for election in unclean_elections(history):
+    for election in elections:
         mask |= ((reads["topic"] == election["topic"]) & (reads["partition"] == election["partition"])
                  & (reads["time"] < election["time"])).to_numpy(dtype=bool)
     return mask

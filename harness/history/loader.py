@@ -157,6 +157,7 @@ class History:
             elif op.f == "fault" and op.type is OpType.OK:
                 entry["nodes"] = v.get("nodes")
                 entry["detail"] = v.get("detail")
+                entry["in_force"] = op.time
             elif op.f == "heal" and op.type is OpType.OK:
                 entry["end"] = op.time
             elif op.f == "effect":

@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from harness.checks import DEFAULT_MUST_BE_ZERO
+from harness.checks.causes import unexplained_anomalies
 from harness.checks.result import MAX_EXAMPLES, CheckResult, Verdict
 from harness.history.loader import History
 from harness.history.ops import OpType
@@ -131,6 +132,8 @@ class Fault:
     errors: list[str]
     recorded: list[Recorded] = field(default_factory=list)
     """What the controller recorded (empty when the history has no metadata log)."""
+    in_force: float | None = None
+    """When the inject finished (``start`` is when it was asked for); a busy machine can part them by seconds."""
 
     @property
     def nodes_text(self) -> str:
@@ -142,9 +145,11 @@ class Fault:
     def window_text(self) -> str:
         if self.start is None:
             return "never started"
+        late = f" (in force from {self.in_force:.1f} s)" if self.in_force is not None and \
+            self.in_force - self.start >= 0.5 else ""
         if self.end is None:
-            return f"from {self.start:.1f} s, not healed"
-        return f"from {self.start:.1f} s to {self.end:.1f} s ({self.end - self.start:.1f} s)"
+            return f"from {self.start:.1f} s{late}, not healed"
+        return f"from {self.start:.1f} s to {self.end:.1f} s ({self.end - self.start:.1f} s){late}"
 
 
 @dataclass
@@ -237,6 +242,9 @@ class Report:
     """Whether the history holds the controller's metadata log (the authority on leaders, ISRs, epochs)."""
     plots: dict[str, str] = field(default_factory=dict)
     """Plot name -> path relative to the run directory; filled in when the report is written."""
+    unexplained: list[str] = field(default_factory=list)
+    """Anomalies with no recorded cause (Kafka promised otherwise: a Kafka bug or a harness bug), one
+    sentence each; they lead the summary."""
 
     @property
     def summary_text(self) -> str:
@@ -257,7 +265,7 @@ class Report:
         d = {
             "run_id": self.run_id, "scenario": self.scenario, "description": self.description,
             "started_at": self.started_at, "duration_s": self.duration_s, "image": self.image,
-            "verdict": self.verdict, "summary": self.summary_text,
+            "verdict": self.verdict, "summary": self.summary_text, "unexplained": self.unexplained,
             "time_origin": {"workload_start_s": self.workload_start,
                             "note": "every time in this file counts from the workload start (from the run start "
                                     "when workload_start_s is null): faults, effects, controller records, leader "
@@ -369,7 +377,9 @@ def build_model(history: History, results: dict[str, CheckResult] | None = None)
                   "broker_settings": (scenario.get("cluster") or {}).get("broker_settings")},
         controller_record=timeline.read,
     )
-    report.summary = summarise(report, scenario)
+    # Anomalies no documented cause explains come first: they are what the report is for.
+    report.unexplained = unexplained_anomalies(results)
+    report.summary = [f"UNEXPLAINED: {line}" for line in report.unexplained] + summarise(report, scenario)
     return report
 
 
@@ -395,7 +405,8 @@ def _faults(history: History, at, timeline: ControllerTimeline, topic: str | Non
                    for e in f.get("effects", [])]
         out.append(Fault(id=str(f.get("id")), kind=str(f.get("kind")), target=str(f.get("target")),
                          nodes=f.get("nodes"), detail=f.get("detail"), start=at(f.get("start")), end=at(f.get("end")),
-                         effects=effects, errors=list(f.get("errors", [])), recorded=recorded))
+                         effects=effects, errors=list(f.get("errors", [])), recorded=recorded,
+                         in_force=at(f.get("in_force"))))
     return out
 
 

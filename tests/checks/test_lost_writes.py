@@ -48,3 +48,31 @@ def test_a_partition_one_final_reader_completed_is_decided_even_if_another_timed
     c.read([(0, 0, "a")], partition=0, process="final-rack-b", complete=False)
     r = lost_writes(c.history())
     assert r.decided and r.count == 1 and r.examples[0]["value"] == "b"
+
+
+def test_each_lost_write_carries_its_cause_and_the_notes_count_them():
+    from tests.checks.test_causes import unclean_run
+
+    c = unclean_run()
+    c.ops = [op for op in c.ops if op.f != "read"]
+    c.read([])  # c, acknowledged by the new leader after the election, is lost with no recorded cause
+    r = lost_writes(c.history())
+    assert r.count == 3  # every acknowledged write absent, whatever its cause
+    assert [(e["value"], e["cause"]) for e in r.examples] == [("c", "unexplained"), ("a", "unclean_election"),
+                                                               ("b", "unclean_election")]
+    assert (r.notes["unexplained"], r.notes["undecided"], r.notes["unclean_election"]) == (1, 0, 2)
+    assert sorted(r.found.with_causes()) == [("t", "a", "unclean_election"), ("t", "b", "unclean_election"),
+                                             ("t", "c", "unexplained")]
+
+
+def test_without_the_controllers_record_lost_writes_are_counted_with_causes_undecided():
+    c = Crafted().send("p0", "a", offset=0).send("p0", "b", offset=1)
+    c.read([(0, 0, "a")])
+    r = lost_writes(c.history())
+    assert r.count == 1 and r.verdict().value == "fail"
+    assert r.examples[0]["cause"] == "undecided" and r.notes["undecided"] == 1 and r.notes["unexplained"] == 0
+    assert r.found == [("t", "b")] and r.found.causes == ["undecided"]
+
+
+def test_a_clean_run_has_no_cause_notes():
+    assert "unexplained" not in lost_writes(clean_run().history()).notes

@@ -1,4 +1,7 @@
+import pytest
+
 from harness.checks.uncommitted_reads import uncommitted_reads
+from harness.observe.leadership import _sampled_leader_changes
 from tests.crafted import Crafted, clean_run
 
 
@@ -60,3 +63,48 @@ def test_across_a_leader_change_the_new_leaders_lagging_high_watermark_proves_no
     c.read([(0, 0, "a"), (0, 1, "b")])
     r = uncommitted_reads(c.history())
     assert r.count == 0 and r.notes["records_not_attributed_to_one_broker"] == 2
+
+
+def _polled_then_truncated(samples_leader_after: int) -> Crafted:
+    """c1 polls x at offset 1 (about 2.5 s) and the final log no longer holds it; the sampler saw leader 1
+    with a full ISR, then ``samples_leader_after``, each new leader with a full ISR (so it saw nothing unclean)."""
+    from tests.checks.test_causes import sent_at, with_run
+
+    c = with_run(acks="all", min_isr=1, unclean=True).sample(0, leader=1, isr=[1, 2, 3])
+    sent_at(c, 2.0, "a", 0)
+    sent_at(c, 2.1, "x", 1)
+    c.wait(0.4).poll("c1", [(0, 0, "a"), (0, 1, "x")])
+    c.wait(3.0).sample(0, leader=samples_leader_after, isr=[1, 2, 3])
+    return c.read([(0, 0, "a")])
+
+
+def test_the_controllers_unclean_election_excuses_a_read_the_samples_missed():
+    from tests.checks.test_causes import changed, created
+
+    c = _polled_then_truncated(samples_leader_after=3)
+    created(c)
+    changed(c, 1.0, isr=[1])
+    changed(c, 3.0, leader=-1)
+    changed(c, 3.2, leader=3, isr=[3], leaderRecoveryState=1)  # between two samples: the sampler missed it
+    changed(c, 3.4, isr=[3, 1, 2], leaderRecoveryState=0)
+    h = c.history()
+    assert not any(e["unclean"] for e in _sampled_leader_changes(h))  # the samples alone see a clean change
+    r = uncommitted_reads(h)
+    assert r.count == 0 and r.notes["lost_to_unclean_election"] == 1
+    (election,) = r.notes["unclean_elections"]
+    assert (election["time"], election["to"], election["epoch_to"], election["source"]) == (3.2, 3, 2, "controller")
+
+
+@pytest.mark.parametrize("unclean", [False, True])
+def test_the_controller_overrules_the_samples_guess(unclean):
+    from tests.checks.test_causes import changed, created, with_run
+
+    c = _truncated_by(3)  # the samples guess an unclean election of broker 3
+    c.ops.insert(0, with_run().ops[0])
+    polled = next(op.time for op in c.ops if op.f == "poll")
+    created(c)
+    changed(c, polled + 0.01, isr=[1] if unclean else [1, 3])
+    changed(c, polled + 0.02, leader=3, isr=[3], **({"leaderRecoveryState": 1} if unclean else {}))
+    r = uncommitted_reads(c.history())
+    # Clean (3 was in the ISR): x was never committed, its read is a finding; unclean: lost to the election.
+    assert (r.count, r.notes["lost_to_unclean_election"]) == ((0, 1) if unclean else (1, 0))

@@ -312,3 +312,19 @@ def test_an_unclean_election_during_a_fault_is_named_so():
     assert "t-0 with leader 3 again at epoch 2 (unclean)" in r.summary_text
     assert "The controller recorded 2 leader changes, 1 unclean and 1 leaving a partition with no leader." \
         in r.summary_text
+
+
+def test_an_anomaly_with_no_recorded_cause_leads_the_summary():
+    from harness.report.model import build_model
+    from tests.checks.test_causes import changed, created, sent_at, with_run
+
+    c = with_run(acks="all", min_isr=2)
+    created(c)
+    changed(c, 1.0, leader=2, isr=[2, 3])
+    sent_at(c, 2.0, "a", 0)
+    c.read([])
+    report = build_model(c.history())
+    (line,) = report.unexplained
+    assert line.startswith("1 acknowledged write lost with no recorded cause (acks=all")
+    assert report.summary[0].startswith("UNEXPLAINED: 1 acknowledged write lost")
+    assert report.to_json()["unexplained"] == report.unexplained

@@ -69,3 +69,25 @@ def test_acks_all_with_the_leader_isolated_loses_nothing(tmp_path):
     # The effect is always recorded: what was seen, or that it was not seen within the deadline.
     # (The isolated leader's move itself is proven by tests/nemesis/test_faults.py.)
     assert {e["phase"] for e in fault["effects"]} == {"start", "heal"}
+
+
+def test_an_unclean_election_is_the_controllers_record_and_its_losses_are_not_failures(tmp_path):
+    """The seeds' central case: unclean election on, the in-sync replicas killed, a stale follower elected.
+    Kafka documents the loss; the controller's metadata log marks the election; reads of the lost
+    records were of committed data, not uncommitted reads, and the replicas agree after the heal."""
+    scenario = load_scenario(SCENARIO_DIR / "unclean-election.toml")
+    report = run_scenario(scenario, out_dir=tmp_path, log=lambda *_: None).report
+    changes = report["leader_changes"]
+    assert changes and all(c["source"] == "controller" for c in changes)
+    unclean = [c for c in changes if c["unclean"]]
+    assert len(unclean) == 1 and unclean[0]["to"] not in unclean[0]["isr_before"]
+    assert report["checks"]["uncommitted_reads"]["count"] == 0
+    assert report["checks"]["inconsistent_offsets"]["count"] == 0
+    assert report["checks"]["replica_divergence"]["count"] == 0
+    lost = report["checks"]["lost_writes"]
+    if lost["count"]:  # lost writes are documented here: a finding, and each one's cause is the election
+        assert lost["verdict"] == "finding"
+        assert lost["notes"]["unclean_election"] == lost["count"]
+        assert lost["notes"]["unexplained"] == 0 and lost["notes"]["undecided"] == 0
+    assert report["unexplained"] == []
+    assert report["verdict"] == "pass"
