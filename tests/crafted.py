@@ -5,9 +5,29 @@ from __future__ import annotations
 
 from harness.history.loader import History
 from harness.history.ops import Op, OpType
-from harness.history.schema import (Broker, Effect, FaultStart, FaultStarted, FetchStats, Healed, HealStart, Healthy,
-                                    Phase, Poll, Read, Record, ReplicaLog, ReplicaLogUnread, Sample, SendFailed,
-                                    SendInvoke, SendOk, Stats, Sweep, Unhealthy)
+from harness.history.schema import (
+    Broker,
+    Effect,
+    FaultStart,
+    FaultStarted,
+    FetchStats,
+    Healed,
+    HealStart,
+    Healthy,
+    Phase,
+    Poll,
+    Read,
+    Record,
+    ReplicaLog,
+    ReplicaLogUnread,
+    Sample,
+    SendFailed,
+    SendInvoke,
+    SendOk,
+    Stats,
+    Sweep,
+    Unhealthy,
+)
 from harness.history.schema import Cluster as ClusterRecord
 
 DEFAULT_ERRORS = {"fail": "NOT_ENOUGH_REPLICAS", "info": "_MSG_TIMED_OUT"}

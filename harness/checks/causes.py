@@ -35,8 +35,7 @@ import numpy as np
 import pandas as pd
 
 from harness.history.loader import History
-from harness.observe.controller import NO_LEADER, RECOVERING, ControllerTimeline, PartitionChange, \
-    controller_timeline
+from harness.observe.controller import NO_LEADER, RECOVERING, ControllerTimeline, PartitionChange, controller_timeline
 
 UNCLEAN_ELECTION = "unclean_election"
 LONE_LEADER_MIN_ISR_1 = "lone_leader_min_isr_1"

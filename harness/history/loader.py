@@ -10,8 +10,15 @@ import pandas as pd
 
 from harness.errors import HistoryError
 from harness.history.ops import Op, OpType, gc_paused
-from harness.history.schema import (ENVELOPE, ENVELOPE_REQUIRED, KNOWN_VERSIONS, OP_TYPES, UNVERSIONED, RecordError,
-                                    check_value)
+from harness.history.schema import (
+    ENVELOPE,
+    ENVELOPE_REQUIRED,
+    KNOWN_VERSIONS,
+    OP_TYPES,
+    UNVERSIONED,
+    RecordError,
+    check_value,
+)
 from harness.history.tables import build_record_tables, build_replica_log_table
 
 

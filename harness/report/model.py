@@ -744,6 +744,13 @@ def summarise(r: Report, scenario: dict[str, Any]) -> list[str]:
     else:
         writes += f", {lost.count:,} lost" + (" (allowed by this scenario)" if lost.verdict == "finding" else "") + "."
     out.append(writes)
+    dups = r.checks.get("duplicates")
+    documented = dups.notes.get("documented", 0) if dups is not None else 0
+    if isinstance(documented, int) and documented:
+        causes = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in (dups.notes.get("causes") or {}).items()
+                           if k in ("client_epoch_bump", "retry_without_idempotence") and v)
+        out.append(f"{_n(documented, 'value')} written twice by documented client behaviour ({causes}): "
+                   "noted, not counted as duplicates.")
 
     failed_checks = [ch for ch in r.checks.values() if ch.verdict == Verdict.FAIL.value]
     unknown = [ch for ch in r.checks.values() if ch.verdict == Verdict.UNKNOWN.value]

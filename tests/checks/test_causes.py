@@ -8,8 +8,16 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from harness.checks.causes import (ACKS_BELOW_ALL, LONE_LEADER_MIN_ISR_1, UNCLEAN_ELECTION, UNDECIDED, UNEXPLAINED,
-                                   grounds, run_settings, unexplained_anomalies)
+from harness.checks.causes import (
+    ACKS_BELOW_ALL,
+    LONE_LEADER_MIN_ISR_1,
+    UNCLEAN_ELECTION,
+    UNDECIDED,
+    UNEXPLAINED,
+    grounds,
+    run_settings,
+    unexplained_anomalies,
+)
 from harness.checks.inconsistent_offsets import inconsistent_offsets
 from harness.checks.lost_writes import lost_writes
 from harness.history.ops import OpType

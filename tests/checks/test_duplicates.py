@@ -1,7 +1,15 @@
 import pytest
 
-from harness.checks.duplicates import (BROKER_DEDUP_FAILED, CLIENT_EPOCH_BUMP, DIFFERENT_PRODUCERS,
-                                       RETRY_WITHOUT_IDEMPOTENCE, UNEXPLAINED, Copy, duplicate_cause, duplicates)
+from harness.checks.duplicates import (
+    BROKER_DEDUP_FAILED,
+    CLIENT_EPOCH_BUMP,
+    DIFFERENT_PRODUCERS,
+    RETRY_WITHOUT_IDEMPOTENCE,
+    UNEXPLAINED,
+    Copy,
+    duplicate_cause,
+    duplicates,
+)
 from tests.crafted import Crafted, clean_run
 
 

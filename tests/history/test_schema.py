@@ -3,6 +3,7 @@ its file and line."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 import sys
@@ -14,14 +15,41 @@ from harness.errors import HarnessError, HistoryError
 from harness.history import schema
 from harness.history.loader import History, read_ops
 from harness.history.ops import Op, OpType
-from harness.history.schema import (SCHEMA_VERSION, Broker, Cluster, Effect, FaultFailed, FaultStart, FaultStarted,
-                                    FetchStats, Healed, HealFailed, HealStart, Healthy, Phase, Poll, ProducerFatal,
-                                    Read, ReadStart, RecordError, Run, Sample, SampleFailed, Schedule, SendFailed,
-                                    SendInvoke, SendOk, Stats, Sweep, Unhealthy)
+from harness.history.schema import (
+    SCHEMA_VERSION,
+    Broker,
+    Cluster,
+    Effect,
+    FaultFailed,
+    FaultStart,
+    FaultStarted,
+    FetchStats,
+    Healed,
+    HealFailed,
+    HealStart,
+    Healthy,
+    Phase,
+    Poll,
+    ProducerFatal,
+    Read,
+    ReadStart,
+    RecordError,
+    Run,
+    Sample,
+    SampleFailed,
+    Schedule,
+    SendFailed,
+    SendInvoke,
+    SendOk,
+    Stats,
+    Sweep,
+    Unhealthy,
+)
 from harness.history.writer import HistoryWriter
 from harness.run.cli import main
 
-EXAMPLE_RUN = Path(__file__).resolve().parents[2] / "reports" / "example-run" / "history.jsonl"
+OLD_RUN = Path(__file__).resolve().parents[1] / "data" / "example-run-2026-11-21.history.jsonl.gz"
+"""A real history recorded before schema versions (and Kafka's own records) existed: it must still load."""
 FAULT = {"id": "f1", "kind": "isolate", "target": "leader of t-0"}
 
 EXAMPLES: dict[type[schema.Record], schema.Record] = {r.__class__: r for r in [
@@ -135,10 +163,12 @@ def test_a_new_history_carries_the_schema_version(tmp_path):
     assert op.value["schema_version"] == SCHEMA_VERSION
 
 
-def test_the_shipped_example_run_loads_as_version_1():
-    lines = EXAMPLE_RUN.read_text().splitlines()
+def test_a_history_from_before_versions_loads_as_version_1(tmp_path):
+    path = tmp_path / "history.jsonl"
+    path.write_bytes(gzip.decompress(OLD_RUN.read_bytes()))
+    lines = path.read_text().splitlines()
     assert "schema_version" not in json.loads(lines[0])["value"]  # written before versions were recorded
-    h = History.load(EXAMPLE_RUN)
+    h = History.load(path)
     assert len(h.ops) == len(lines) and h.ops[0].f == "run"
     assert len(h.sends()) == 6000
     assert all(isinstance(op.record, schema.Record) for op in h.ops[:50])

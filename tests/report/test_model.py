@@ -328,3 +328,16 @@ def test_an_anomaly_with_no_recorded_cause_leads_the_summary():
     assert line.startswith("1 acknowledged write lost with no recorded cause (acks=all")
     assert report.summary[0].startswith("UNEXPLAINED: 1 acknowledged write lost")
     assert report.to_json()["unexplained"] == report.unexplained
+
+
+def test_documented_client_duplicates_are_said_in_the_summary_not_counted():
+    from harness.report.model import build_model
+    from tests.crafted import Crafted
+
+    c = Crafted()
+    c.send("p", "a", offset=0).read([(0, 0, "a"), (0, 1, "a")])
+    c.replica_log(1, 0, [(0, "a", 0, 7, 0, 0), (1, "a", 0, 7, 1, 0)])  # same producer, epoch 0 -> 1
+    report = build_model(c.history())
+    assert report.checks["duplicates"].count == 0
+    assert any(line.startswith("1 value written twice by documented client behaviour (client epoch bump 1)")
+               for line in report.summary)
