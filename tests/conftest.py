@@ -1,4 +1,4 @@
-"""The suite uses the harness's own pytest plugin (harness.pytest_plugin): its fixtures, with
+"""The suite uses the harness's own pytest plugin (harness.run.pytest_plugin): its fixtures, with
 short broker timeouts so faults show their effect within seconds. Tests marked ``cluster`` run
 against real brokers in Docker (no mock of Kafka)."""
 

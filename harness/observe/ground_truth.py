@@ -14,6 +14,7 @@ run is re-checked offline. The raw dumps are kept, compressed, in the run direct
 from __future__ import annotations
 
 import gzip
+import re
 import shlex
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -52,6 +53,13 @@ def dump_log(broker: Broker, files: list[str], *options: str) -> str:
             raise DumpFailed(f"the dump tool exited {code} on broker {broker.node_id}: {out.strip()[-300:]}")
         return out
     raise DumpFailed(f"no log dump tool in broker {broker.node_id}'s image")
+
+
+def partition_dirs(topic: str, paths: list[str]) -> list[str]:
+    """The log directories of ``topic``'s partitions among ``paths``: exactly ``<topic>-<partition>`` (a glob
+    for ``<topic>-*`` also matches another topic's, such as ``<topic>-b-0``)."""
+    pattern = re.compile(re.escape(topic) + r"-\d+")
+    return [p for p in paths if pattern.fullmatch(p.rstrip("/").rsplit("/", 1)[-1])]
 
 
 def _running(cluster: KafkaCluster) -> list[Broker]:
@@ -105,7 +113,7 @@ def record_replica_logs(cluster: KafkaCluster, topic: str, history: HistoryWrite
     leader-epoch checkpoints; returns how many replica logs were recorded."""
 
     def autopsy(broker: Broker) -> list[Callable[[], None]]:
-        dirs = _ls(broker, f"{DATA_DIR}/{topic}-*")
+        dirs = partition_dirs(topic, _ls(broker, f"{DATA_DIR}/{topic}-*"))
         writes: list[Callable[[], None]] = []
         if not dirs:
             return writes

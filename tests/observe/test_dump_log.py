@@ -67,3 +67,11 @@ def test_control_batches_are_skipped():
 def test_leader_epoch_checkpoint():
     assert parse_epoch_checkpoint("0\n2\n0 0\n1 1500\n") == [[0, 0], [1, 1500]]
     assert parse_epoch_checkpoint("") == []
+
+
+def test_only_the_topics_own_partition_directories_are_dumped():
+    from harness.observe.ground_truth import partition_dirs
+
+    paths = ["/d/chaos-0", "/d/chaos-1/", "/d/chaos-b-0", "/d/chaos-probe-2", "/d/chaos.x-0"]
+    assert partition_dirs("chaos", paths) == ["/d/chaos-0", "/d/chaos-1/"]
+    assert partition_dirs("chaos.x", paths) == ["/d/chaos.x-0"]
