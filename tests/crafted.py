@@ -14,12 +14,14 @@ from harness.history.schema import (
     Healed,
     HealStart,
     Healthy,
+    MetadataRecord,
     Phase,
     Poll,
     Read,
     Record,
     ReplicaLog,
     ReplicaLogUnread,
+    Run,
     Sample,
     SendFailed,
     SendInvoke,
@@ -167,3 +169,57 @@ def clean_run(n: int = 10, partitions: int = 2, consumers: bool = True) -> Craft
     for p in range(partitions):
         c.read(logs[p], partition=p)
     return c
+
+
+# -- the run op and the controller's metadata records (ground truth) ---------------------------------------
+
+WALL = 1_764_750_000.0
+TOPIC_ID = "tOpIcIdOfT000000000000"
+
+
+def with_run(acks="all", min_isr=2, unclean=False, producers=None, topic_settings=None,
+             wall_start: float | None = WALL) -> Crafted:
+    """A crafted history opening with the run op: one producer with ``acks`` (or ``producers``: a list of
+    producer specs), the topic's min.insync.replicas and unclean election."""
+    c = Crafted()
+    scenario = {"name": "crafted",
+                "workload": {"producers": producers or [{"count": 1, "acks": acks,
+                                                          "enable_idempotence": acks == "all", "settings": {}}]},
+                "topic": {"name": "t", "min_insync_replicas": min_isr, "unclean_leader_election": unclean,
+                          "settings": topic_settings or {}}}
+    return c.record("harness", OpType.OK, Run(run_id="r", scenario=scenario, image="i", started_at="x",
+                                              wall_start=wall_start))
+
+
+def metadata(c: Crafted, t: float, kind: str, data: dict) -> Crafted:
+    """One metadata log record, written by the controller at history time ``t``."""
+    offset = sum(1 for op in c.ops if op.f == "metadata")
+    return c.record("ground-truth", OpType.OK, MetadataRecord(offset=offset, time_ms=int(round((WALL + t) * 1000)),
+                                                              controller_epoch=1, type=kind, data=data))
+
+
+def created(c: Crafted, t: float = 0.0, partition: int = 0, leader: int = 1, isr=(1, 2, 3)) -> Crafted:
+    if not any(op.f == "metadata" and op.value["type"] == "TOPIC_RECORD" for op in c.ops):
+        metadata(c, t, "TOPIC_RECORD", {"name": c.topic, "topicId": TOPIC_ID})
+    return metadata(c, t, "PARTITION_RECORD", {"partitionId": partition, "topicId": TOPIC_ID, "replicas": [1, 2, 3],
+                                               "isr": list(isr), "leader": leader, "leaderEpoch": 0,
+                                               "partitionEpoch": 0})
+
+
+def changed(c: Crafted, t: float, partition: int = 0, **fields) -> Crafted:
+    return metadata(c, t, "PARTITION_CHANGE_RECORD", {"partitionId": partition, "topicId": TOPIC_ID, **fields})
+
+
+def sent_at(c: Crafted, t: float, value: str, offset: int, partition: int = 0, process: str = "producer-0-0"):
+    """A send acknowledged at about history time ``t`` (``t`` must not be in the past)."""
+    c.wait(t - c.t - 0.002)
+    return c.send(process, value, partition=partition, offset=offset)
+
+
+def lost_after_a_leader_change(acks: str) -> Crafted:
+    """Leader 1 replaced by 2 at 1 s; "a" acknowledged at 2 s, then missing from the final read."""
+    c = with_run(acks=acks, min_isr=2)
+    created(c)
+    changed(c, 1.0, leader=2, isr=[2, 3])
+    sent_at(c, 2.0, "a", 0)
+    return c.read([])

@@ -21,53 +21,18 @@ from harness.checks.causes import (
 from harness.checks.inconsistent_offsets import inconsistent_offsets
 from harness.checks.lost_writes import lost_writes
 from harness.history.ops import OpType
-from harness.history.schema import MetadataRecord, MetadataUnread, Run
-from tests.crafted import Crafted
-
-WALL = 1_764_750_000.0
-TOPIC_ID = "tOpIcIdOfT000000000000"
-
-
-# -- helpers: the run op and the controller's records -----------------------------------------------------
-
-
-def with_run(acks="all", min_isr=2, unclean=False, producers=None, topic_settings=None,
-             wall_start: float | None = WALL) -> Crafted:
-    """A crafted history opening with the run op: one producer with ``acks`` (or ``producers``: a list of
-    producer specs), the topic's min.insync.replicas and unclean election."""
-    c = Crafted()
-    scenario = {"name": "crafted",
-                "workload": {"producers": producers or [{"count": 1, "acks": acks,
-                                                          "enable_idempotence": acks == "all", "settings": {}}]},
-                "topic": {"name": "t", "min_insync_replicas": min_isr, "unclean_leader_election": unclean,
-                          "settings": topic_settings or {}}}
-    return c.record("harness", OpType.OK, Run(run_id="r", scenario=scenario, image="i", started_at="x",
-                                              wall_start=wall_start))
-
-
-def metadata(c: Crafted, t: float, kind: str, data: dict) -> Crafted:
-    """One metadata log record, written by the controller at history time ``t``."""
-    offset = sum(1 for op in c.ops if op.f == "metadata")
-    return c.record("ground-truth", OpType.OK, MetadataRecord(offset=offset, time_ms=int(round((WALL + t) * 1000)),
-                                                              controller_epoch=1, type=kind, data=data))
-
-
-def created(c: Crafted, t: float = 0.0, partition: int = 0, leader: int = 1, isr=(1, 2, 3)) -> Crafted:
-    if not any(op.f == "metadata" and op.value["type"] == "TOPIC_RECORD" for op in c.ops):
-        metadata(c, t, "TOPIC_RECORD", {"name": c.topic, "topicId": TOPIC_ID})
-    return metadata(c, t, "PARTITION_RECORD", {"partitionId": partition, "topicId": TOPIC_ID, "replicas": [1, 2, 3],
-                                               "isr": list(isr), "leader": leader, "leaderEpoch": 0,
-                                               "partitionEpoch": 0})
-
-
-def changed(c: Crafted, t: float, partition: int = 0, **fields) -> Crafted:
-    return metadata(c, t, "PARTITION_CHANGE_RECORD", {"partitionId": partition, "topicId": TOPIC_ID, **fields})
-
-
-def sent_at(c: Crafted, t: float, value: str, offset: int, partition: int = 0, process: str = "producer-0-0"):
-    """A send acknowledged at about history time ``t`` (``t`` must not be in the past)."""
-    c.wait(t - c.t - 0.002)
-    return c.send(process, value, partition=partition, offset=offset)
+from harness.history.schema import MetadataUnread
+from tests.crafted import (  # noqa: F401
+    TOPIC_ID,
+    WALL,
+    Crafted,
+    changed,
+    created,
+    lost_after_a_leader_change,
+    metadata,
+    sent_at,
+    with_run,
+)
 
 
 def unclean_run(acks="all", min_isr=1) -> Crafted:
@@ -132,12 +97,7 @@ def test_acks_1_write_lost_at_a_clean_leader_change_is_acks_below_all():
 
 def test_acks_1_write_acknowledged_by_a_deposed_leader_is_acks_below_all():
     # Leader 1 was replaced at 1 s but, cut off from the controller, kept acknowledging acks=1 writes.
-    c = with_run(acks="1", min_isr=2)
-    created(c)
-    changed(c, 1.0, leader=2, isr=[2, 3])
-    sent_at(c, 2.0, "a", 0)
-    c.read([])
-    r = lost_writes(c.history())
+    r = lost_writes(lost_after_a_leader_change(acks="1").history())
     assert causes_of(r) == {"a": ACKS_BELOW_ALL}
     assert "leader of t-0 moved from 1 to 2" in r.examples[0]["cause_detail"]
 
@@ -151,12 +111,7 @@ def test_acks_1_write_lost_with_no_leader_change_at_all_is_unexplained():
 
 
 def test_acks_all_write_after_a_leader_change_is_not_excused_by_it():
-    c = with_run(acks="all", min_isr=2)
-    created(c)
-    changed(c, 1.0, leader=2, isr=[2, 3])
-    sent_at(c, 2.0, "a", 0)
-    c.read([])
-    assert causes_of(lost_writes(c.history())) == {"a": UNEXPLAINED}
+    assert causes_of(lost_writes(lost_after_a_leader_change(acks="all").history())) == {"a": UNEXPLAINED}
 
 
 def test_a_lone_leader_under_min_isr_1_replaced_later_explains_its_loss():

@@ -68,7 +68,7 @@ def test_across_a_leader_change_the_new_leaders_lagging_high_watermark_proves_no
 def _polled_then_truncated(samples_leader_after: int) -> Crafted:
     """c1 polls x at offset 1 (about 2.5 s) and the final log no longer holds it; the sampler saw leader 1
     with a full ISR, then ``samples_leader_after``, each new leader with a full ISR (so it saw nothing unclean)."""
-    from tests.checks.test_causes import sent_at, with_run
+    from tests.crafted import sent_at, with_run
 
     c = with_run(acks="all", min_isr=1, unclean=True).sample(0, leader=1, isr=[1, 2, 3])
     sent_at(c, 2.0, "a", 0)
@@ -79,7 +79,7 @@ def _polled_then_truncated(samples_leader_after: int) -> Crafted:
 
 
 def test_the_controllers_unclean_election_excuses_a_read_the_samples_missed():
-    from tests.checks.test_causes import changed, created
+    from tests.crafted import changed, created
 
     c = _polled_then_truncated(samples_leader_after=3)
     created(c)
@@ -97,7 +97,7 @@ def test_the_controllers_unclean_election_excuses_a_read_the_samples_missed():
 
 @pytest.mark.parametrize("unclean", [False, True])
 def test_the_controller_overrules_the_samples_guess(unclean):
-    from tests.checks.test_causes import changed, created, with_run
+    from tests.crafted import changed, created, with_run
 
     c = _truncated_by(3)  # the samples guess an unclean election of broker 3
     c.ops.insert(0, with_run().ops[0])

@@ -316,14 +316,9 @@ def test_an_unclean_election_during_a_fault_is_named_so():
 
 def test_an_anomaly_with_no_recorded_cause_leads_the_summary():
     from harness.report.model import build_model
-    from tests.checks.test_causes import changed, created, sent_at, with_run
+    from tests.crafted import lost_after_a_leader_change
 
-    c = with_run(acks="all", min_isr=2)
-    created(c)
-    changed(c, 1.0, leader=2, isr=[2, 3])
-    sent_at(c, 2.0, "a", 0)
-    c.read([])
-    report = build_model(c.history())
+    report = build_model(lost_after_a_leader_change(acks="all").history())
     (line,) = report.unexplained
     assert line.startswith("1 acknowledged write lost with no recorded cause (acks=all")
     assert report.summary[0].startswith("UNEXPLAINED: 1 acknowledged write lost")
