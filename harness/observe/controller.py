@@ -12,6 +12,7 @@ eligible leader replicas (KIP-966) just before.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field, replace
 
 from harness.history.loader import History
@@ -105,8 +106,18 @@ def _ints(v) -> tuple[int, ...]:
     return tuple(v or ())
 
 
+_REPLAYED: weakref.WeakKeyDictionary[History, ControllerTimeline] = weakref.WeakKeyDictionary()
+"""One replay per loaded history: the checks, the report and the plots all ask for it."""
+
+
 def controller_timeline(history: History) -> ControllerTimeline:
     """Replay the history's metadata records; empty (``read`` False) when the history has none."""
+    if history not in _REPLAYED:
+        _REPLAYED[history] = _replay(history)
+    return _REPLAYED[history]
+
+
+def _replay(history: History) -> ControllerTimeline:
     wall_start = next((op.value.get("wall_start") for op in history.ops if op.f == "run"), None)
     tl = ControllerTimeline()
     names: dict[str, str] = {}
