@@ -25,6 +25,9 @@ def _cmd_run(args) -> int:
     from harness.run.scenario import load_scenario
 
     scenarios = [load_scenario(p) for p in args.scenario]  # validate every file before starting anything
+    if args.seed:  # each scenario once per seed, named after it so the runs' directories tell them apart
+        scenarios = [s.model_copy(update={"seed": seed, "name": f"{s.name}-seed{seed}"}) for s in scenarios
+                     for seed in args.seed]
     worst = EXIT_PASS
     for scenario in scenarios:
         result = run_scenario(scenario, out_dir=args.out, live=sys.stdout.isatty())
@@ -144,6 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run scenario files and write durability reports")
     p.add_argument("scenario", nargs="+", help="scenario file(s) (TOML)")
     p.add_argument("--out", default="reports", help="directory for run outputs (default: reports)")
+    p.add_argument("--seed", nargs="+", type=int, metavar="N",
+                   help="run each scenario once per seed, instead of with the seed its file names")
     p.set_defaults(func=_cmd_run)
     p = sub.add_parser("compare", help="run one scenario across a matrix of settings and compare the outcomes")
     p.add_argument("scenario")

@@ -43,3 +43,21 @@ def test_report_verdict_fails_when_a_write_is_lost(tmp_path):
 def test_report_of_a_missing_run_exits_2(tmp_path, capsys):
     assert main(["report", str(tmp_path / "nothing")]) == 2
     assert "no history.jsonl" in capsys.readouterr().err
+
+
+def test_run_with_seeds_runs_each_scenario_once_per_seed(monkeypatch, tmp_path):
+    """``--seed`` replaces the file's seed; each run is named after its seed (the runner is replaced here:
+    what is tested is which scenarios the command line hands it)."""
+    import harness.run.runner as runner
+    from harness.run.cli import main
+
+    ran = []
+
+    class Result:
+        verdict, run_dir = "pass", tmp_path
+        report = {"counts": {k: 0 for k in ("sent", "acknowledged", "failed", "indeterminate", "read")},
+                  "verdict": "pass", "checks": {}}
+
+    monkeypatch.setattr(runner, "run_scenario", lambda s, **kw: ran.append((s.name, s.seed)) or Result())
+    assert main(["run", "scenarios/leader-kill.toml", "--seed", "4", "5"]) == 0
+    assert ran == [("leader-kill-seed4", 4), ("leader-kill-seed5", 5)]
