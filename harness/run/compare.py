@@ -85,7 +85,25 @@ def row(cell: Cell, repeat: int, report: dict[str, Any], run_dir: str) -> dict[s
             **{c: checks[c]["count"] for c in CHECK_COLUMNS},
             "acknowledged": report["counts"]["acknowledged"], "sent": report["counts"]["sent"],
             "availability": overall.get("ok"), "p99_ms": overall.get("p99_ms"),
+            "duplicate_causes": dict(checks["duplicates"].get("notes", {}).get("causes", {})),
             "decided": all(checks[c]["verdict"] != "unknown" for c in CHECK_COLUMNS)}
+
+
+def cause_totals(runs: pd.DataFrame) -> dict[str, int]:
+    """Duplicates per cause, summed over a cell's runs (documented causes included: they are not counted)."""
+    totals: dict[str, int] = {}
+    for causes in runs.get("duplicate_causes", pd.Series(dtype=object)):
+        for cause, n in (causes if isinstance(causes, dict) else {}).items():
+            totals[cause] = totals.get(cause, 0) + int(n)
+    return totals
+
+
+def causes_text(totals: dict[str, int]) -> str:
+    """``149 client_epoch_bump (documented)``, or "" when there were none."""
+    from harness.checks.duplicates import DOCUMENTED_CAUSES
+
+    return ", ".join(f"{n} {cause}{' (documented)' if cause in DOCUMENTED_CAUSES else ''}"
+                     for cause, n in sorted(totals.items(), key=lambda kv: -kv[1]))
 
 
 def summarize(rows: list[dict[str, Any]], cells: list[Cell]) -> pd.DataFrame:
@@ -109,6 +127,7 @@ def summarize(rows: list[dict[str, Any]], cells: list[Cell]) -> pd.DataFrame:
         line["documented"] = ", ".join(f"{c}: {'none' if e == '0' else 'possible'}" for c, e in expect.items())
         line["matches"] = "no: " + ", ".join(broken) if broken else ("undecided" if undecided else "yes")
         line["why"] = why(cell)
+        line["duplicate_causes"] = cause_totals(runs)
         out.append(line)
     return pd.DataFrame(out)
 
@@ -132,7 +151,10 @@ def render_markdown(summary: pd.DataFrame, meta: dict[str, Any]) -> str:
                      f"{_spread(line, 'availability')} | {_spread(line, 'p99_ms')} | {line['matches']} |")
     lines += ["", "Values are means over the repeats, with (min–max) where they differ.", "",
               "## What Kafka documents, per cell", ""]
-    lines += [f"- **{line['cell']}**: {line['documented']}. {line['why']}." for _, line in summary.iterrows()]
+    for _, line in summary.iterrows():
+        dups = causes_text(line.get("duplicate_causes") or {})
+        lines.append(f"- **{line['cell']}**: {line['documented']}. {line['why']}."
+                     + (f" Duplicates read, by the cause their batch headers show: {dups}." if dups else ""))
     lines += ["", "![lost writes](heatmap_lost_writes.png)", "", "![availability](heatmap_availability.png)", ""]
     return "\n".join(lines)
 

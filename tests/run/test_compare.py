@@ -41,3 +41,22 @@ def test_summary_flags_a_cell_that_broke_its_documented_guarantee(tmp_path):
 def test_undecided_runs_are_not_called_a_match():
     cell = Cell("all", 2, False, True)
     assert summarize([_row(cell, 0, decided=False)], [cell]).iloc[0]["matches"] == "undecided"
+
+
+def test_duplicates_are_shown_with_the_causes_their_batch_headers_show():
+    cell = Cell("all", 2, False, True)
+    rows = [{**_row(cell, 0), "duplicate_causes": {"client_epoch_bump": 100}},
+            {**_row(cell, 0, repeat=1), "duplicate_causes": {"client_epoch_bump": 49, "unexplained": 1}}]
+    summary = summarize(rows, [cell])
+    assert summary.iloc[0]["duplicate_causes"] == {"client_epoch_bump": 149, "unexplained": 1}
+    md = render_markdown(summary, {"scenario": "s", "repeats": 2, "seeds": [1, 2], "started_at": "now",
+                                   "command": "c"})
+    assert "Duplicates read, by the cause their batch headers show: 149 client_epoch_bump (documented), " \
+           "1 unexplained." in md
+
+
+def test_a_cell_without_duplicates_says_nothing_about_their_causes():
+    cell = Cell("all", 2, False, True)
+    md = render_markdown(summarize([_row(cell, 0)], [cell]), {"scenario": "s", "repeats": 1, "seeds": [1],
+                                                              "started_at": "now", "command": "c"})
+    assert "batch headers" not in md
