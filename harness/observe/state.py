@@ -45,11 +45,7 @@ class PartitionState:
 def partition_states(admin: AdminClient, topic: str, with_offsets: bool = True,
                      timeout_s: float = 5.0) -> list[PartitionState]:
     """The state of every partition of ``topic``; epoch/hwm are None where the leader did not answer."""
-    md = admin.list_topics(topic, timeout=timeout_s).topics[topic]
-    if md.error is not None:
-        raise KafkaException(md.error)
-    states = {p.id: PartitionState(topic, p.id, p.leader, tuple(p.replicas), tuple(sorted(p.isrs)))
-              for p in md.partitions.values()}
+    states = {s.partition: s for s in metadata_view(admin, topic, timeout_s)[1]}
     if with_offsets:
         for pid, (epoch, hwm) in latest_offsets(admin, topic, list(states), timeout_s).items():
             s = states[pid]
@@ -57,16 +53,28 @@ def partition_states(admin: AdminClient, topic: str, with_offsets: bool = True,
     return [states[k] for k in sorted(states)]
 
 
-def latest_offsets(admin: AdminClient, topic: str, partitions: list[int],
-                   timeout_s: float) -> dict[int, tuple[int | None, int | None]]:
-    """Leader epoch and high watermark (ListOffsets latest) of the partitions whose leader answered.
+def metadata_view(admin: AdminClient, topic: str, timeout_s: float) -> tuple[int, list[PartitionState]]:
+    """Leader and ISR of every partition of ``topic`` from one Metadata request, with the node id of the
+    broker that answered it (a client whose own broker is down asks another; the answer says which)."""
+    md = admin.list_topics(topic, timeout=timeout_s)
+    t = md.topics[topic]
+    if t.error is not None:
+        raise KafkaException(t.error)
+    return md.orig_broker_id, [PartitionState(topic, p.id, p.leader, tuple(p.replicas), tuple(sorted(p.isrs)))
+                               for p in sorted(t.partitions.values(), key=lambda p: p.id)]
+
+
+def latest_offsets(admin: AdminClient, topic: str, partitions: list[int], timeout_s: float,
+                   wait_s: float | None = None) -> dict[int, tuple[int | None, int | None]]:
+    """Leader epoch and high watermark (ListOffsets latest) of the partitions whose leader answered, each
+    waited for at most ``wait_s`` (default: the request timeout and 5 s more).
     ``admin`` must stay referenced until this returns: a dropped client never answers."""
     futures = admin.list_offsets({TopicPartition(topic, p): OffsetSpec.latest() for p in partitions},
                                  request_timeout=timeout_s)
     out: dict[int, tuple[int | None, int | None]] = {}
     for tp, fut in futures.items():
         try:
-            res = fut.result(timeout=timeout_s + 5)
+            res = fut.result(timeout=timeout_s + 5 if wait_s is None else wait_s)
         except (KafkaException, TimeoutError):
             continue
         # -1001 (OFFSET_INVALID) and a missing epoch mean the leader had none: say None.
@@ -96,6 +104,12 @@ def majority_view(answers: list[tuple[int, PartitionState]]) -> PartitionState:
     return next(s for _, s in answers if (s.leader, s.isr) == best)
 
 
+def agree(views: list[tuple[int, list[PartitionState]]]) -> list[PartitionState]:
+    """Every partition's majority view (``majority_view``) from (answering node, its states) pairs."""
+    return [majority_view([(node, s) for node, view in views for s in view if s.partition == pid])
+            for pid in sorted({s.partition for _, view in views for s in view})]
+
+
 def agreed_states(cluster, topic: str, with_offsets: bool = True, timeout_s: float = 3.0) -> list[PartitionState]:
     """Every partition's state as most running brokers report it.
 
@@ -117,9 +131,7 @@ def agreed_states(cluster, topic: str, with_offsets: bool = True, timeout_s: flo
         views = [(b.node_id, v) for b, v in zip(cluster.brokers, pool.map(view, cluster.brokers)) if v is not None]
     if not views:
         raise KafkaException(f"no broker answered for {topic}")
-    agreed = []
-    for pid in sorted({s.partition for _, view in views for s in view}):
-        agreed.append(majority_view([(node, s) for node, view in views for s in view if s.partition == pid]))
+    agreed = agree(views)
     if not with_offsets:
         return agreed
     # ListOffsets through a new client that knows only the agreed leader, so the request cannot reach a
