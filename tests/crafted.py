@@ -68,6 +68,17 @@ class Crafted:
         return self.record("nemesis", OpType.OK if observed is not None else OpType.INFO, rec,
                            None if observed is not None else "not seen: the expected change")
 
+    def effect_expecting(self, fid, expect: str, phase="start", observed: str | None = None, after_s=1.0,
+                         kind="kill", partition: int | None = 0, nodes=None,
+                         error: str = "not seen: the expected change") -> Crafted:
+        """An effect that names what its watcher awaited (``expect``: leader_moved, isr_dropped, ...) about
+        partition ``partition`` of this topic (None: no partition, as for a controller move)."""
+        rec = Effect(id=fid, kind=kind, phase=phase, after_s=after_s, observed=observed, expect=expect,
+                     topic=None if partition is None else self.topic, partition=partition,
+                     nodes=list(nodes) if nodes else None)
+        return self.record("nemesis", OpType.OK if observed is not None else OpType.INFO, rec,
+                           None if observed is not None else error)
+
     def send(self, process, value, outcome="ok", partition=0, offset=None, error=None):
         """One send, invoked and then completed, each as a batch of one (as the recorder batches them)."""
         self.record(process, OpType.INVOKE, SendInvoke(topic=self.topic, values=[value], times=[self.t + 0.001],
@@ -135,6 +146,41 @@ class Crafted:
 
     def history(self) -> History:
         return History(self.ops)
+
+    def read_start(self, partition=0, reader="leader", process="final-leader") -> Crafted:
+        """A final reader starts reading a partition (its ``read`` invoke; the read itself may never follow)."""
+        from harness.history.schema import ReadStart
+
+        return self.record(process, OpType.INVOKE, ReadStart(topic=self.topic, partition=partition, reader=reader))
+
+    def final_read(self, records, partition=0, reader="leader", process="final-leader", end_offset=None,
+                   complete=True, start=True) -> Crafted:
+        """One final reader's read of a partition as the runner records it: its invoke (``start``), then one
+        chunk with the end offset it read to (default: just past the last record read)."""
+        if start:
+            self.read_start(partition, reader, process)
+        rows = [[p, o, v] for p, o, v in records]
+        end = end_offset if end_offset is not None else (rows[-1][1] + 1 if rows else 0)
+        return self.record(process, OpType.OK if complete else OpType.INFO,
+                           Read(topic=self.topic, partition=partition, reader=reader, records=rows, end_offset=end),
+                           None if complete else f"reached offset {rows[-1][1] + 1 if rows else 0} of {end}")
+
+    def invoke(self, process, value):
+        """A send invoked alone (``ack`` completes it later: sends in flight together)."""
+        return self.record(process, OpType.INVOKE, SendInvoke(topic=self.topic, values=[value],
+                                                              times=[self.t + 0.001], keys=[None]))
+
+    def ack(self, process, value, offset, partition=0):
+        """The acknowledgement of a send ``invoke`` made earlier."""
+        return self.record(process, OpType.OK, SendOk(topic=self.topic, values=[value], times=[self.t + 0.001],
+                                                      partitions=[partition], offsets=[offset]))
+
+    def offset_reset(self, process, partition=0, position=None, to="earliest"):
+        """A consumer's position was out of range and it restarted from ``to``."""
+        from harness.history.schema import OffsetReset
+
+        return self.record(process, OpType.OK, OffsetReset(topic=self.topic, partition=partition,
+                                                           position=position, to=to))
 
 
 def clean_run(n: int = 10, partitions: int = 2, consumers: bool = True) -> Crafted:

@@ -576,10 +576,30 @@ class Poll(Record):
     epochs: list[int | None] | None = None
     """The leader epoch of each record's batch, as the client reports it (null: unknown); absent in
     histories recorded before it was."""
+    watermarks: list[list[int]] | None = None
+    """``[partition, high watermark]`` for each partition in this poll: librdkafka's cached high watermark
+    from its latest fetch response, read as the poll returned. Approximate, and only ever newer (higher)
+    than the watermark the records were served with, so a record at or above it was certainly served
+    above the high watermark."""
 
     @classmethod
     def _cross_check(cls, value: dict[str, Any]) -> str | None:
         return _epochs_fit(value)
+
+
+@_register
+@dataclass(slots=True)
+class OffsetReset(Record):
+    """A consumer's fetch position in a partition was out of range at its broker (e.g. past the end of a
+    log an unclean election truncated), and the consumer restarted from ``to`` (``earliest`` or
+    ``latest``), at offset ``position`` or later. The polls after it may legitimately go back."""
+
+    f: ClassVar[str] = "reset"
+    types: ClassVar[frozenset[OpType]] = _types(OK)
+    topic: str
+    partition: int
+    position: int | None
+    to: str
 
 
 @_register
@@ -610,6 +630,9 @@ class Read(Record):
     """The leader epoch of each record's batch (see ``Poll``)."""
     end_offset: int | None = None
     """The partition's end offset (high watermark) the read aimed for."""
+    served_by: list[int] | None = None
+    """The brokers the client fetched this partition from during the read, in the order librdkafka's
+    statistics named them (its per-partition ``broker``); empty when no statistics came in time."""
 
     @classmethod
     def _cross_check(cls, value: dict[str, Any]) -> str | None:
@@ -693,15 +716,33 @@ class HealFailed(_FaultRef):
 class Effect(Record):
     """What the cluster was seen to do after fault ``id`` (of ``kind``) started or healed (``phase``: ``start``
     or ``heal``), ``after_s`` seconds later; ``info`` when it was not seen before its deadline (``observed``
-    null, the error says what was expected)."""
+    null, the error says what was expected). ``expect`` names what was awaited, so the report can decide it
+    from the controller's record afterwards: ``leader_moved`` (the leader of ``topic``-``partition`` away from
+    ``nodes``), ``isr_dropped`` (``nodes`` out of its ISR), ``controller_moved`` (the active controller away
+    from ``nodes``), ``isr_full`` (its ISR full again), ``any_change`` (of its leader or ISR) or
+    ``packets_dropped`` (not in the controller's record: decided live only). Histories older than ``expect``
+    have none of these four fields."""
 
     f: ClassVar[str] = "effect"
     types: ClassVar[frozenset[OpType]] = _types(OK, INFO)
+    EXPECTS: ClassVar[frozenset[str]] = frozenset({"leader_moved", "isr_dropped", "controller_moved", "isr_full",
+                                                   "any_change", "packets_dropped"})
     id: str
     kind: str
     phase: str
     after_s: float
     observed: str | None
+    expect: str | None = None
+    topic: str | None = None
+    partition: int | None = None
+    nodes: list[int] | None = None
+
+    @classmethod
+    def _cross_check(cls, value: dict[str, Any]) -> str | None:
+        expect = value.get("expect")
+        if expect is not None and expect not in cls.EXPECTS:
+            return f"expect {expect!r} is not one of {', '.join(sorted(cls.EXPECTS))}"
+        return None
 
 
 @_register
