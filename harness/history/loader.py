@@ -150,7 +150,8 @@ class History:
         return [op for op in self.ops if op.f == "read" and op.type is OpType.INFO]
 
     def faults(self) -> list[dict[str, Any]]:
-        """Each fault with its resolved target, start and end times, and the effects observed."""
+        """Each fault with its resolved target, start and end times, and the effects observed: each live verdict
+        with what was awaited (``expect``, ``topic``, ``partition``, ``nodes``: None in histories older than them)."""
         faults: dict[str, dict[str, Any]] = {}
         for op in self.ops:
             if op.f not in ("fault", "heal", "effect"):
@@ -169,7 +170,9 @@ class History:
                 entry["end"] = op.time
             elif op.f == "effect":
                 entry["effects"].append({"phase": v.get("phase"), "observed": v.get("observed"), "time": op.time,
-                                         "after_s": v.get("after_s"), "seen": op.type is OpType.OK})
+                                         "after_s": v.get("after_s"), "seen": op.type is OpType.OK,
+                                         "error": op.error, "expect": v.get("expect"), "topic": v.get("topic"),
+                                         "partition": v.get("partition"), "nodes": v.get("nodes")})
             if op.type in (OpType.FAIL, OpType.INFO) and op.f != "effect":
                 entry["errors"].append(f"{op.f}: {op.error}")
         return list(faults.values())

@@ -19,7 +19,7 @@ from harness.errors import FaultError
 from harness.history import schema as records
 from harness.history.writer import HistoryWriter
 from harness.nemesis import netfilter
-from harness.nemesis.faults.base import Effect, FaultContext, FaultUnsupported
+from harness.nemesis.faults.base import Effect, Expect, FaultContext, FaultUnsupported
 from harness.nemesis.faults.registry import fault_kind
 from harness.nemesis.spec import FaultSpec, Role, TargetSpec
 from harness.observe.state import PartitionState, active_controller, agreed_state
@@ -224,13 +224,16 @@ class Nemesis:
             return None
 
     def _watch(self, fault: ActiveFault, phase: str, observe: Callable[[], Effect]) -> None:
+        """Watch for a fault's effect in a thread and record it, with what was awaited in structured form:
+        the report decides that from the controller's record, so the live verdict is for progress only."""
         def run():
             try:
                 effect = observe()
             except Exception as exc:
                 effect = Effect(None, 0.0, f"observation failed: {type(exc).__name__}: {exc}")
             value = records.Effect(id=fault.id, kind=fault.spec.kind.value, phase=phase,
-                                   after_s=round(effect.after_s, 2), observed=effect.observed)
+                                   after_s=round(effect.after_s, 2), observed=effect.observed,
+                                   **_expect_fields(effect.expect))
             if effect.observed is not None:
                 self.history.ok(PROCESS, value)
             else:
@@ -239,3 +242,11 @@ class Nemesis:
         t = threading.Thread(target=run, name=f"effect-{fault.id}-{phase}", daemon=True)
         fault.watchers.append(t)
         t.start()
+
+
+def _expect_fields(expect: Expect | None) -> dict:
+    """An expectation as the effect record's optional fields (none of them without one)."""
+    if expect is None:
+        return {}
+    return {"expect": expect.what, "topic": expect.topic, "partition": expect.partition,
+            "nodes": list(expect.nodes) if expect.nodes else None}

@@ -1,6 +1,11 @@
 """Shared effect watchers: what a fault was seen to do to the real cluster, in one sentence, or None when
 it was not seen. Each kind's definition (``harness.nemesis.faults``) names the watchers it uses.
 
+Each watcher also says what it waits for as an ``Expect`` (``leader_moved``, ``isr_dropped``, ...), recorded
+with the effect. The report decides that expectation from the controller's metadata log after the run
+(``harness.observe.fault_effects``), so a saved run re-reports it and the live verdict is for progress
+lines only; it stands in the report only when the history has no controller record.
+
 Observations go through a broker the fault did not cut off: an isolated broker still answers clients
 with its own stale view (itself as leader). Each watcher is bounded by its deadline.
 
@@ -13,13 +18,13 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Iterable
 
-from harness.nemesis.faults.base import Effect, FaultContext
+from harness.nemesis.faults.base import Effect, Expect, FaultContext
 from harness.nemesis.target import Role
 
 if TYPE_CHECKING:
     from harness.observe.state import PartitionState
 
-__all__ = ["Effect", "cluster_reaction", "full_isr_again", "node_list"]
+__all__ = ["Effect", "Expect", "cluster_reaction", "full_isr_again", "node_list"]
 
 
 def node_list(nodes: Iterable[int]) -> str:
@@ -59,12 +64,14 @@ def cluster_reaction(ctx: FaultContext, before: PartitionState | None, timeout_s
                           timeout_s, 0.5)
         after = _since(ctx.started)
         return Effect(f"active controller moved from {old} to {new} after {after:.1f} s" if new else None, after,
-                      f"the active controller to move away from {old}")
+                      f"the active controller to move away from {old}", Expect("controller_moved", nodes=(old,)))
     if before is None:
         return Effect(None, 0.0, "a partition state to compare with (none was read before the fault)")
     look = _observer(ctx)
     name = f"{before.topic}-{before.partition}"
     if before.leader in cut:
+        expect = Expect("leader_moved", before.topic, before.partition, tuple(sorted(cut)))
+
         def moved():  # Metadata only: ListOffsets to a dead leader would stall each probe
             s = look(before.topic, before.partition)
             return s if s.leader >= 0 and s.leader not in cut else None
@@ -72,7 +79,7 @@ def cluster_reaction(ctx: FaultContext, before: PartitionState | None, timeout_s
         s, _ = wait_for(moved, timeout_s)
         after = _since(ctx.started)
         if s is None:
-            return Effect(None, after, f"the leader of {name} to move away from {before.leader}")
+            return Effect(None, after, f"the leader of {name} to move away from {before.leader}", expect)
 
         def new_epoch():  # asked of the new leader alone: a deposed leader may still answer with its old one
             admin = ctx.cluster.admin_via(s.leader)
@@ -80,7 +87,7 @@ def cluster_reaction(ctx: FaultContext, before: PartitionState | None, timeout_s
 
         epoch, _ = wait_for(new_epoch, 10.0)
         return Effect(f"leader of {name} moved from {before.leader} to {s.leader}, leader epoch {before.epoch} -> "
-                      f"{epoch}, after {after:.1f} s", after, "")
+                      f"{epoch}, after {after:.1f} s", after, "", expect)
     dropped = cut & set(before.replicas)
     if dropped:
         def shrank():
@@ -90,7 +97,8 @@ def cluster_reaction(ctx: FaultContext, before: PartitionState | None, timeout_s
         s, _ = wait_for(shrank, timeout_s)
         after = _since(ctx.started)
         return Effect(f"ISR of {name} shrank to {list(s.isr)} after {after:.1f} s" if s else None, after,
-                      f"the ISR of {name} to drop {sorted(dropped)}")
+                      f"the ISR of {name} to drop {sorted(dropped)}",
+                      Expect("isr_dropped", before.topic, before.partition, tuple(sorted(dropped))))
 
     def changed():
         s = look(before.topic, before.partition)
@@ -100,7 +108,8 @@ def cluster_reaction(ctx: FaultContext, before: PartitionState | None, timeout_s
     after = _since(ctx.started)
     text = (f"{name} changed: leader {before.leader} -> {s.leader}, ISR {list(before.isr)} -> {list(s.isr)}, "
             f"after {after:.1f} s") if s else None
-    return Effect(text, after, f"any change of leader or ISR of {name}")
+    return Effect(text, after, f"any change of leader or ISR of {name}",
+                  Expect("any_change", before.topic, before.partition))
 
 
 def full_isr_again(ctx: FaultContext, before: PartitionState | None, timeout_s: float, healed_at: float) -> Effect:
@@ -118,4 +127,4 @@ def full_isr_again(ctx: FaultContext, before: PartitionState | None, timeout_s: 
     s, _ = wait_for(full, timeout_s)
     after = _since(healed_at)
     return Effect(f"ISR of {name} back to {list(s.isr)} {after:.1f} s after heal" if s else None, after,
-                  f"a full ISR of {name}")
+                  f"a full ISR of {name}", Expect("isr_full", before.topic, before.partition))

@@ -12,9 +12,13 @@ A fault's facts come from two sources. What the nemesis *saw live* (its effect l
 fault was in force) and, when the history holds the controller's metadata log, what the controller
 *recorded* during the fault and up to ``HEAL_WINDOW_S`` after its heal: leader changes with their
 epochs, ISR changes of the partitions whose ISR held the fault's nodes, fencing of those nodes, and
-controller moves. The controller is the authority: when the history holds its record, the live lines
-lose their leader epoch (a live poll may catch an epoch before or after it moved), so no fact has two
-answers.
+controller moves. The controller is the authority, so no fact has two answers. Each expected effect
+whose expectation the history names (``expect`` on the effect op) is decided from the record
+(``harness.observe.fault_effects``): seen or not, when, with its leader (-1: offline), leader epoch and
+ISR; a live verdict that disagrees is noted, and loses. Only what the record cannot decide (no record,
+an old history without expectations, dropped packets) keeps its live verdict, labelled as live, and
+those live lines lose their leader epoch when the record is there (a live poll may catch an epoch
+before or after it moved).
 """
 
 from __future__ import annotations
@@ -37,12 +41,19 @@ from harness.observe.controller import (
     PartitionChange,
     controller_timeline,
 )
+from harness.observe.fault_effects import Expectation, Happened, Undecided, decide
 from harness.observe.leadership import leader_changes
 
 SUMMARY_FAULTS = 6
 """The summary names this many faults; the rest are counted."""
 HEAL_WINDOW_S = 30.0
-"""A fault's controller facts run from its start to this many seconds after its heal."""
+"""A fault's controller facts run from its start to this many seconds after its heal; so does the window in
+which the record decides its start effect."""
+HEAL_EFFECT_WINDOW_S = 60.0
+"""The record decides a heal effect (a full ISR again) within this many seconds of the heal: the live
+watcher's deadline (``harness.nemesis.core.EFFECT_TIMEOUT_S``)."""
+FROM_RECORD = "controller"
+LIVE = "live"
 LIVE_EPOCH = re.compile(r", leader epoch [^,]* -> [^,]*(?=,|$)")
 """The epoch part of a live effect line ("..., leader epoch 0 -> 1, after 6.5 s")."""
 
@@ -86,16 +97,33 @@ class Check:
 
 @dataclass
 class Effect:
-    """What the nemesis saw live after a fault started or healed (or that it was not seen in time)."""
+    """A fault's expected effect after it started or healed: seen or not, decided from the controller's
+    record (``source`` "controller") when the history names what was awaited and has the record, else as
+    the nemesis saw it live (``source`` "live")."""
 
     phase: str
     seen: bool
     observed: str | None
-    """As recorded; without its leader epoch when the controller's record is there (it has the epochs)."""
+    """From the record: the fact with its time. Live: as recorded, without its leader epoch when the
+    controller's record is there (it has the epochs)."""
     time: float | None
+    """From the record: when it happened. Live: when the watcher recorded it."""
     after_s: float | None
     error: str | None = None
     """When not seen: what was looked for."""
+    source: str = LIVE
+    expect: str | None = None
+    """What was awaited (``leader_moved``, ``isr_dropped``, ...); None in histories older than that."""
+    leader: int | None = None
+    """From the record: the partition's leader then; -1 when it had none (offline)."""
+    epoch: int | None = None
+    """From the record: the leader epoch then (the controller's epoch for a controller move)."""
+    isr: list[int] | None = None
+    offline: bool = False
+    live_seen: bool | None = None
+    """What the live watcher said, when the record decided."""
+    disagreement: str | None = None
+    """When the live watcher said otherwise than the record (the record wins)."""
 
 
 @dataclass
@@ -393,21 +421,73 @@ def _clock(origin: float | None):
 
 
 def _faults(history: History, at, timeline: ControllerTimeline, topic: str | None) -> list[Fault]:
-    missed = {(op.value.get("id"), op.value.get("phase")): op.error for op in history.by_f("effect")
-              if op.type is not OpType.OK and isinstance(op.value, dict)}
     out = []
     for f in history.faults():
         recorded = _recorded(timeline, topic, f.get("start"), f.get("end"), f.get("nodes") or [], at)
-        effects = [Effect(phase=str(e.get("phase")), seen=bool(e.get("seen")),
-                          observed=_live(e.get("observed"), timeline.read),
-                          time=at(e.get("time")), after_s=e.get("after_s"),
-                          error=None if e.get("seen") else missed.get((f.get("id"), e.get("phase"))))
-                   for e in f.get("effects", [])]
+        effects = [_effect(e, f, timeline, at) for e in f.get("effects", [])]
         out.append(Fault(id=str(f.get("id")), kind=str(f.get("kind")), target=str(f.get("target")),
                          nodes=f.get("nodes"), detail=f.get("detail"), start=at(f.get("start")), end=at(f.get("end")),
                          effects=effects, errors=list(f.get("errors", [])), recorded=recorded,
                          in_force=at(f.get("in_force"))))
     return out
+
+
+def _effect(e: dict[str, Any], f: dict[str, Any], tl: ControllerTimeline, at) -> Effect:
+    """One expected effect: decided from the controller's record when it can, else the live verdict."""
+    expect = Expectation.of(e)
+    live = _live_effect(e, tl.read, expect, at)
+    since, until = _effect_window(str(e.get("phase")), f.get("start"), f.get("end"))
+    verdict = decide(tl, expect, since, until)
+    if isinstance(verdict, Undecided):
+        return live
+    assert expect is not None and since is not None  # decide() is undecided without them
+    if verdict is None:
+        derived = Effect(phase=live.phase, seen=False, observed=None, time=None, after_s=None,
+                         error=f"{expect.describe()}, from {at(since):.2f} s to {_until_text(until, at)}",
+                         source=FROM_RECORD, expect=expect.what)
+    else:
+        derived = _from_record(live.phase, verdict, since, expect, at)
+    derived.live_seen = live.seen
+    if live.seen != derived.seen:
+        missed = (live.error or "").removeprefix("not seen: ") or "no reason given"
+        derived.disagreement = (f"the live watcher saw it: {live.observed}" if live.seen else
+                                f"the live watcher did not see this within its deadline (it awaited {missed})")
+    return derived
+
+
+def _live_effect(e: dict[str, Any], controller_record: bool, expect: Expectation | None, at) -> Effect:
+    seen = bool(e.get("seen"))
+    return Effect(phase=str(e.get("phase")), seen=seen, observed=_live(e.get("observed"), controller_record),
+                  time=at(e.get("time")), after_s=e.get("after_s"), error=None if seen else e.get("error"),
+                  source=LIVE, expect=expect.what if expect else None)
+
+
+def _effect_window(phase: str, start: float | None, end: float | None) -> tuple[float | None, float]:
+    """Where the record is searched (history times): a start effect from the fault's start to
+    ``HEAL_WINDOW_S`` after its heal (to the end of the record when it never healed), the same window as
+    its recorded facts; a heal effect from the heal to ``HEAL_EFFECT_WINDOW_S`` after it."""
+    if phase == "heal":
+        return end, (end + HEAL_EFFECT_WINDOW_S if end is not None else math.inf)
+    return start, (end + HEAL_WINDOW_S if end is not None else math.inf)
+
+
+def _until_text(until: float, at) -> str:
+    return "the end of the record" if math.isinf(until) else f"{at(until):.2f} s"
+
+
+def _from_record(phase: str, h: Happened, since: float, expect: Expectation, at) -> Effect:
+    """An effect the controller recorded, in words with its time on the report's clock."""
+    after_s = round(h.time - since, 2)
+    text = f"{h.text}, {'from' if h.offline else 'at'} {at(h.time):.2f} s ({after_s:.1f} s after {phase})"
+    if h.offline:
+        if h.back is not None:
+            t, leader, epoch = h.back
+            text += f"; a leader again at {at(t):.2f} s: {leader}, leader epoch {epoch}"
+        else:
+            text += "; no leader again in the record"
+    return Effect(phase=phase, seen=True, observed=text, time=at(h.time), after_s=after_s, source=FROM_RECORD,
+                  expect=expect.what, leader=h.leader, epoch=h.epoch,
+                  isr=list(h.isr) if h.isr is not None else None, offline=h.offline)
 
 
 def _live(observed: str | None, controller_record: bool) -> str | None:
@@ -695,6 +775,26 @@ def _recorded_phrase(f: Fault) -> str:
     return "; ".join(parts)
 
 
+def _effects_phrases(r: Report) -> list[str]:
+    """The expected effects of the faults that were not seen, by the derived verdict: per the controller's
+    record where it decided, live otherwise; and how often the live watcher said otherwise than the record."""
+    effects = [e for f in r.faults for e in f.effects]
+    by_record = sum(1 for e in effects if not e.seen and e.source == FROM_RECORD)
+    live = sum(1 for e in effects if not e.seen and e.source == LIVE)
+    disagreed = sum(1 for e in effects if e.disagreement)
+    out = []
+    if by_record:
+        out.append(f"{_n(by_record, 'expected effect')} of the faults did not happen, per the controller's record.")
+    if live:
+        out.append(f"{_n(live, 'expected effect')} of the faults {'was' if live == 1 else 'were'} "
+                   "not seen live within the deadline"
+                   + (" (the controller's record is under Faults)." if r.controller_record else "."))
+    if disagreed:
+        out.append(f"The live watcher disagreed with the controller's record on {_n(disagreed, 'effect')}; "
+                   "the record's verdict stands (see Faults).")
+    return out
+
+
 def summarise(r: Report, scenario: dict[str, Any]) -> list[str]:
     """The report in a few sentences: what ran, what the faults did, what the checks found."""
     out = []
@@ -713,14 +813,10 @@ def summarise(r: Report, scenario: dict[str, Any]) -> list[str]:
         out.append(f"{_n(len(r.faults), 'fault')}: {shown}{more}.")
         if r.controller_record and not any(f.recorded for f in r.faults):
             out.append("The controller recorded no leader, ISR or fencing change during the faults.")
-        not_seen = sum(1 for f in r.faults for e in f.effects if not e.seen)
         failed = sum(1 for f in r.faults if f.errors)
         if failed:
             out.append(f"{_n(failed, 'fault')} reported errors (see Faults).")
-        if not_seen:
-            out.append(f"{_n(not_seen, 'expected effect')} of the faults {'was' if not_seen == 1 else 'were'} "
-                       "not seen live within the deadline"
-                       + (" (the controller's record is under Faults)." if r.controller_record else "."))
+        out += _effects_phrases(r)
     if r.leader_changes:
         who = "The controller recorded" if r.leader_changes[0].source == "controller" else "The sampler saw"
         unclean = sum(1 for c in r.leader_changes if c.unclean)

@@ -1,9 +1,9 @@
 """Rendering the report model: report.json for tools, report.md and report.html for people.
 
 All three take the same ``Report`` and say the same things in the same order: summary, operations,
-checks (with their notes and examples as tables), faults (with detail, what the controller recorded,
-what was seen live, and errors), leader changes, healing (the wait for a full ISR and the sweep),
-schedule and client errors, incomplete reads, plots.
+checks (with their notes and examples as tables), faults (with detail, what the controller recorded, each
+expected effect from the controller's record or seen live, and errors), leader changes, healing (the wait
+for a full ISR and the sweep), schedule and client errors, incomplete reads, plots.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 from harness.checks.result import Verdict
-from harness.report.model import Fault, Report, Table, json_plain, leader_text
+from harness.report.model import FROM_RECORD, Effect, Fault, Report, Table, json_plain, leader_text
 
 COLOURS = {"pass": "#2a9d8f", "fail": "#e76f51", "unknown": "#e9c46a", "finding": "#f4a261", "skipped": "#adb5bd"}
 MAX_RECORDED_LINES = 12
@@ -40,18 +40,28 @@ def header_line(r: Report) -> str:
 
 
 def fault_lines(f: Fault) -> list[str]:
-    """Under a fault: its detail, what the controller recorded, what the nemesis saw live, its errors."""
+    """Under a fault: its detail, what the controller recorded, its expected effects (from the controller's
+    record, or seen live where the record cannot decide), where the live watcher disagreed, its errors."""
     lines = [f"detail: {f.detail}"] if f.detail else []
     lines += [f"recorded by the controller: {rec.line}" for rec in f.recorded[:MAX_RECORDED_LINES]]
     if len(f.recorded) > MAX_RECORDED_LINES:
         lines.append(f"recorded by the controller: {len(f.recorded) - MAX_RECORDED_LINES} more (see report.json)")
     for e in f.effects:
-        if e.seen:
-            lines.append(f"{e.phase}, seen live: {e.observed}")
-        else:
-            why = e.error or e.observed
-            lines.append(f"{e.phase}, not seen live within the deadline" + (f" ({why})" if why else ""))
+        lines.append(effect_line(e))
+        if e.disagreement:
+            lines.append(f"{e.phase}, {e.disagreement}; the controller's record wins")
     return lines + [f"error: {err}" for err in f.errors]
+
+
+def effect_line(e: Effect) -> str:
+    """One expected effect, saying where its verdict comes from."""
+    if e.source == FROM_RECORD:
+        return (f"{e.phase}, from the controller's record: {e.observed}" if e.seen else
+                f"{e.phase}, not in the controller's record: {e.error}")
+    if e.seen:
+        return f"{e.phase}, seen live: {e.observed}"
+    why = e.error or e.observed
+    return f"{e.phase}, not seen live within the deadline" + (f" ({why})" if why else "")
 
 
 def leader_change_line(c) -> str:

@@ -336,3 +336,117 @@ def test_documented_client_duplicates_are_said_in_the_summary_not_counted():
     assert report.checks["duplicates"].count == 0
     assert any(line.startswith("1 value written twice by documented client behaviour (client epoch bump 1)")
                for line in report.summary)
+
+
+# -- expected effects: decided from the controller's record, live only without it ---------------------------
+
+
+def expecting_run(expect: str, nodes=(1,), live_start: str | None = None, steps=(), record: bool = True,
+                  isr=(1, 2, 3), kind: str = "kill",
+                  live_heal: str | None = "ISR of t-0 back to [1, 2, 3] 2.0 s after heal") -> Crafted:
+    """A run (workload from t = 0) with one fault of ``kind`` on ``nodes`` from 10 s to 22 s whose watchers
+    name what they awaited: ``expect`` after the start (seen live as ``live_start``; None: not seen) and
+    a full ISR of t-0 after the heal (``live_heal``). With ``record``, the controller's record of t-0:
+    created at 0 s with leader 1 and ``isr``, then ``steps``, each (seconds after the fault's start, the
+    fields of a partition change)."""
+    from harness.observe.fault_effects import Expectation
+    from tests.crafted import changed, created, with_run
+
+    c = with_run()
+    c.phase("workload")
+    c.wait(10)
+    c.fault("f1", kind=kind, nodes=nodes)
+    start = c.ops[-2].time
+    awaited = Expectation(expect, "t", 0, tuple(nodes)).describe()
+    c.effect_expecting("f1", expect, observed=live_start, after_s=6.5, kind=kind, nodes=nodes,
+                       error=f"not seen: {awaited}")
+    c.wait(12)
+    c.heal("f1", kind=kind, nodes=nodes)
+    c.effect_expecting("f1", "isr_full", phase="heal", observed=live_heal, after_s=2.0, kind=kind,
+                       error="not seen: a full ISR of t-0")
+    c.read([])
+    if record:
+        created(c, 0.0, isr=isr)
+        for after, fields in steps:
+            changed(c, start + after, **fields)
+    return c
+
+
+def test_an_isr_shrink_the_live_watcher_missed_is_seen_from_the_record():
+    from harness.report.render import fault_lines
+
+    r = build_report(expecting_run("isr_dropped", nodes=(3,), kind="isolate",
+                                   steps=[(6.0, {"isr": [1, 2]}), (6.4, {"isr": [1, 2, 3]})]).history())
+    start, heal = r.faults[0].effects
+    assert (start.source, start.seen, start.live_seen, start.leader, start.epoch, start.isr) == \
+        ("controller", True, False, 1, 0, [1, 2])
+    assert start.time == pytest.approx(16.0, abs=0.01) and start.after_s == pytest.approx(6.0, abs=0.01)
+    assert start.observed == "ISR of t-0 shrank from [1, 2, 3] to [1, 2]; leader 1, leader epoch 0, at 16.00 s " \
+                             "(6.0 s after start)"
+    assert start.disagreement == ("the live watcher did not see this within its deadline (it awaited the ISR of "
+                                  "t-0 to drop [3])")
+    assert heal.seen and heal.disagreement is None and heal.observed.startswith(
+        "ISR of t-0 already full when healed: [1, 2, 3]; leader 1, leader epoch 0, at 22.00 s (0.0 s after heal)")
+    lines = fault_lines(r.faults[0])
+    assert f"start, from the controller's record: {start.observed}" in lines
+    assert ("start, the live watcher did not see this within its deadline (it awaited the ISR of t-0 to drop [3]); "
+            "the controller's record wins") in lines
+    assert not any("seen live" in line for line in lines)
+    text = r.summary_text
+    assert "expected effect" not in text
+    assert "The live watcher disagreed with the controller's record on 1 effect; the record's verdict stands" in text
+
+
+def test_a_leader_move_seen_live_shows_the_records_epoch():
+    r = build_report(expecting_run("leader_moved", live_start="leader of t-0 moved from 1 to 2, leader epoch 0 -> 0, "
+                                                              "after 6.5 s",
+                                   steps=[(6.0, {"leader": 2, "isr": [2, 3]}), (14.0, {"isr": [1, 2, 3]})]).history())
+    start, heal = r.faults[0].effects
+    assert (start.source, start.seen, start.leader, start.epoch, start.disagreement) == ("controller", True, 2, 1, None)
+    assert start.observed == "leader of t-0 moved from 1 to 2, leader epoch 0 → 1, ISR [2, 3], at 16.00 s " \
+                             "(6.0 s after start)"
+    assert heal.observed == "ISR of t-0 full again: [1, 2, 3]; leader 2, leader epoch 1, at 24.00 s (2.0 s after heal)"
+    assert "0 -> 0" not in str(r.to_json()) and "disagreed" not in r.summary_text
+    assert r.to_json()["faults"][0]["effects"][0]["epoch"] == 1
+
+
+def test_a_kill_that_left_a_partition_without_a_leader_shows_it_offline_with_its_time():
+    from harness.report.render import fault_lines
+
+    r = build_report(expecting_run("leader_moved", isr=(1,), live_heal=None,
+                                   steps=[(0.5, {"leader": -1}), (13.0, {"leader": 1})]).history())
+    start, heal = r.faults[0].effects
+    assert (start.seen, start.offline, start.leader, start.epoch) == (True, True, -1, 1)
+    assert start.time == pytest.approx(10.5, abs=0.01)
+    assert start.observed == ("t-0 offline: no leader (-1, was 1), leader epoch 0 → 1, ISR [1], from 10.50 s "
+                              "(0.5 s after start); a leader again at 23.00 s: 1, leader epoch 2")
+    assert start.disagreement.startswith("the live watcher did not see this")
+    assert (heal.source, heal.seen, heal.disagreement) == ("controller", False, None)
+    lines = fault_lines(r.faults[0])
+    assert "heal, not in the controller's record: a full ISR of t-0, from 22.00 s to 82.00 s" in lines
+    assert "1 expected effect of the faults did not happen, per the controller's record." in r.summary_text
+
+
+def test_an_old_history_without_expectations_reads_as_before():
+    from harness.report.render import fault_lines
+
+    for run in (controller_run(), eventful_run()):
+        (f,) = build_report(run.history()).faults
+        assert all(e.source == "live" and e.expect is None and e.disagreement is None for e in f.effects)
+    lines = fault_lines(build_report(controller_run().history()).faults[0])
+    assert "start, seen live: leader of t-0 moved from 1 to 2, after 6.5 s" in lines
+    assert "heal, seen live: ISR of t-0 back to [1, 2, 3] 3.0 s after heal" in lines
+
+
+def test_without_the_controllers_record_the_live_verdicts_stand():
+    from harness.report.render import fault_lines
+
+    r = build_report(expecting_run("isr_dropped", nodes=(3,), kind="isolate", record=False).history())
+    assert not r.controller_record
+    start, heal = r.faults[0].effects
+    assert (start.source, start.seen, start.expect, heal.source, heal.seen) == ("live", False, "isr_dropped",
+                                                                                "live", True)
+    lines = fault_lines(r.faults[0])
+    assert "start, not seen live within the deadline (not seen: the ISR of t-0 to drop [3])" in lines
+    assert "heal, seen live: ISR of t-0 back to [1, 2, 3] 2.0 s after heal" in lines
+    assert "1 expected effect of the faults was not seen live within the deadline." in r.summary_text

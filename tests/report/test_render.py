@@ -164,3 +164,21 @@ def test_an_old_example_run_keeps_its_verdict_and_counts(tmp_path, capsys):
         "replica_divergence": ("skipped", 0)}
     assert report["faults"][0]["detail"] == "isolated node 1 from [2, 3] (clients still reach them)"
     assert set(report["plots"]) == {"timeline", "partitions", "follower_reads"}
+
+
+def test_every_rendering_says_where_each_effects_verdict_comes_from(tmp_path):
+    from tests.report.test_model import expecting_run
+
+    h = expecting_run("leader_moved", isr=(1,), live_heal=None,
+                      steps=[(0.5, {"leader": -1}), (13.0, {"leader": 1})]).history()
+    write_report(build_report(h), tmp_path, h)
+    effect = json.loads((tmp_path / "report.json").read_text())["faults"][0]["effects"][0]
+    assert (effect["source"], effect["leader"], effect["offline"], effect["live_seen"]) == ("controller", -1, True,
+                                                                                            False)
+    for name in ("report.md", "report.html"):
+        text = html.unescape((tmp_path / name).read_text())
+        assert ("start, from the controller's record: t-0 offline: no leader (-1, was 1), leader epoch 0 → 1, "
+                "ISR [1], from 10.50 s (0.5 s after start)") in text, name
+        assert ("start, the live watcher did not see this within its deadline (it awaited the leader of t-0 to move "
+                "away from [1]); the controller's record wins") in text, name
+        assert "heal, not in the controller's record: a full ISR of t-0" in text, name

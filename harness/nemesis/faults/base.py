@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from harness.errors import FaultError
+from harness.history.schema import Effect as EffectRecord
 
 if TYPE_CHECKING:
     from harness.cluster.kraft import Broker, KafkaCluster
@@ -101,11 +102,31 @@ class FaultContext:
 
 
 @dataclass(frozen=True)
+class Expect:
+    """What a watcher waits for, in a form the report can look up in the controller's record after the run
+    (the live verdict then only feeds progress lines). ``what`` is one of the history's ``Effect.EXPECTS``:
+    ``leader_moved`` (the leader of ``topic``-``partition`` away from ``nodes``), ``isr_dropped`` (``nodes``
+    out of its ISR), ``controller_moved`` (away from ``nodes``), ``isr_full``, ``any_change`` or
+    ``packets_dropped`` (which the controller does not record)."""
+
+    what: str
+    topic: str | None = None
+    partition: int | None = None
+    nodes: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.what not in EffectRecord.EXPECTS:  # caught here, not in the watcher's thread when recording
+            raise ValueError(f"unknown expectation {self.what!r}; known: {', '.join(sorted(EffectRecord.EXPECTS))}")
+
+
+@dataclass(frozen=True)
 class Effect:
     observed: str | None
     after_s: float
     expected: str
     """What was being waited for (said when it was not seen)."""
+    expect: Expect | None = None
+    """The same, structured (None: nothing the record could decide, such as a failed observation)."""
 
 
 Inject = Callable[[FaultContext], str]

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import Field
 
 from harness.nemesis import effects, netfilter
-from harness.nemesis.faults.base import Effect, FaultContext, FaultKindDef, Params, Targets
+from harness.nemesis.faults.base import Effect, Expect, FaultContext, FaultKindDef, Params, Targets
 from harness.nemesis.faults.network import apply, ips, remove_rules
 
 POLL_S = 0.5
@@ -33,7 +33,8 @@ def _loss(ctx: FaultContext) -> str:
 
 def _packets_dropped(ctx: FaultContext, before, timeout_s: float) -> Effect:
     """The first packets dropped. A quiet link carries few packets (a follower's long polls, about two a
-    second), so a fixed window could see none by chance: count until some are, or the deadline."""
+    second), so a fixed window could see none by chance: count until some are, or the deadline. The
+    controller does not record packets, so this one is decided live, even in the report."""
     deadline = ctx.started + timeout_s
     while True:
         dropped = sum(netfilter.dropped_packets(ctx.cluster.broker(n)) for n in ctx.nodes)
@@ -42,7 +43,8 @@ def _packets_dropped(ctx: FaultContext, before, timeout_s: float) -> Effect:
             break
         time.sleep(POLL_S)
     text = f"{dropped} packets dropped on {sorted(ctx.nodes)} within {after:.1f} s"
-    return Effect(text if dropped else None, after, "packets to be dropped")
+    return Effect(text if dropped else None, after, "packets to be dropped",
+                  Expect("packets_dropped", nodes=tuple(sorted(ctx.nodes))))
 
 
 def _from_random_settings(settings: Any, rng: random.Random) -> dict[str, Any]:
