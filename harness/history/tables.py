@@ -6,6 +6,8 @@ pull fields out of the ops, then numpy and pandas for everything else.
 
 Every table carries ``vid``, one integer per (topic, value), shared by the sends, the polls and the
 final read. The checks join and group on it instead of hashing the value strings again and again.
+A read table also carries ``op``, the index of the op that recorded each record, so that the records
+of one poll (or one chunk of the final read) can be told apart from the next one's.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from harness.history.ops import Op, OpType
 
 SEND_COLUMNS = ["process", "topic", "value", "invoke_time", "complete_time", "outcome", "partition", "offset",
                 "error", "vid"]
-READ_COLUMNS = ["process", "f", "reader", "time", "topic", "partition", "offset", "value", "vid"]
+READ_COLUMNS = ["process", "f", "reader", "time", "topic", "partition", "offset", "value", "vid", "op"]
 READ_FS = ("poll", "read")
 
 
@@ -44,10 +46,12 @@ class _ReadColumns:
     partition: list[int]
     offset: list[int]
     value: list[str]
+    op: list[int]
+    """The index of the op that recorded each read (repeated per record later): groups a poll's records."""
 
     @classmethod
     def collect(cls, ops: Sequence[Op], f: str) -> _ReadColumns:
-        cols = cls(f, [], [], [], [], [], [], [], [])
+        cols = cls(f, [], [], [], [], [], [], [], [], [])
         for op in ops:
             if op.f != f or op.type is OpType.INVOKE:
                 continue
@@ -64,6 +68,7 @@ class _ReadColumns:
             cols.reader.append(v.get("reader", op.process))
             cols.time.append(op.time)
             cols.topic.append(v.get("topic"))
+            cols.op.append(op.index)
         return cols
 
     def per_record(self, column: list, dtype=object) -> np.ndarray:
@@ -76,7 +81,7 @@ class _ReadColumns:
             "reader": _objects(self.per_record(self.reader)), "time": self.per_record(self.time, float),
             "topic": _objects(self.per_record(self.topic)), "partition": pd.array(self.partition, dtype="Int64"),
             "offset": pd.array(self.offset, dtype="Int64"), "value": _objects(self.value),
-            "vid": value_codes * n_topics + topic_code,
+            "vid": value_codes * n_topics + topic_code, "op": self.per_record(self.op, np.int64),
         }, columns=READ_COLUMNS, copy=False)
 
 

@@ -1,46 +1,42 @@
-from harness.checks.reordering import reordering
+"""The order checks as a family: their registry, and the transitional ``reordering`` that adds them up."""
+
+from harness.checks.reordering import order_checks
+from harness.checks.result import CheckResult
 from tests.crafted import Crafted, clean_run
 
 
-def test_clean_history_keeps_order():
-    r = reordering(clean_run(20, partitions=3).history())
-    assert r.count == 0 and r.notes["acknowledged"] == 20
+def test_order_checks_lists_the_six_in_order():
+    assert list(order_checks) == ["nonmonotonic_send", "realtime_order", "nonmonotonic_poll",
+                                  "int_nonmonotonic_poll", "poll_skip", "int_poll_skip"]
 
 
-def test_later_send_with_lower_offset_is_reordering():
-    c = Crafted().send("p0", "a", offset=5).send("p0", "b", offset=3).send("p0", "c", offset=6)
-    r = reordering(c.history())
-    assert r.count == 1
-    assert r.examples[0]["value"] == "b" and r.examples[0]["previous_max_offset"] == 5
+def test_each_check_is_named_after_its_key_and_silent_on_a_clean_run():
+    h = clean_run(20, partitions=3).history()
+    for name, check in order_checks.items():
+        r = check(h)
+        assert isinstance(r, CheckResult) and r.name == name
+        assert r.count == 0 and r.decided and r.verdict().value == "pass", (name, r)
 
 
-def test_order_is_per_producer_and_partition():
-    c = Crafted().send("p0", "a", offset=5).send("p1", "b", offset=3)  # other producer
-    c.send("p0", "c", partition=1, offset=0)  # other partition
-    assert reordering(c.history()).count == 0
+def test_poll_checks_are_skipped_without_consumers_and_send_checks_are_not():
+    h = clean_run(6, consumers=False).history()
+    assert {n for n, check in order_checks.items() if check(h).skipped} == {
+        "nonmonotonic_poll", "int_nonmonotonic_poll", "poll_skip", "int_poll_skip"}
 
 
-def test_failed_sends_do_not_count():
-    c = Crafted().send("p0", "a", offset=5).send("p0", "b", outcome="fail").send("p0", "c", offset=6)
-    assert reordering(c.history()).count == 0
+def test_one_history_with_four_order_anomalies_counts_each_in_its_own_check():
+    c = Crafted().send("p0", "a", offset=5).send("p0", "b", offset=3)
+    c.poll("c1", [(0, 3, "b"), (0, 5, "a")]).poll("c1", [(0, 3, "b")])
+    c.read([(0, 3, "b"), (0, 4, "x"), (0, 5, "a")])
+    h = c.history()
+    counts = {name: check(h).count for name, check in order_checks.items()}
+    assert counts == {"nonmonotonic_send": 1, "realtime_order": 1, "nonmonotonic_poll": 1,
+                      "int_nonmonotonic_poll": 0, "poll_skip": 0, "int_poll_skip": 1}
+    assert all(check(h).decided for check in order_checks.values())
 
 
-def test_poll_going_backwards_is_non_monotonic():
-    c = clean_run(4, partitions=1)
-    c.poll("c9", [(0, 0, "p0-0"), (0, 2, "p0-2"), (0, 1, "p0-1")])
-    r = reordering(c.history())
-    assert r.notes["non_monotonic_polls"] == 1 and r.count >= 1
+def test_each_check_says_what_it_finds_in_its_own_first_line():
+    import inspect
 
-
-def test_poll_that_jumps_over_existing_offsets_is_a_skip():
-    c = clean_run(4, partitions=1)
-    c.poll("c9", [(0, 0, "p0-0"), (0, 3, "p0-3")])
-    r = reordering(c.history())
-    assert r.notes["poll_skips"] == 1
-    assert any(e.get("skipped") == 2 for e in r.examples)
-
-
-def test_a_jump_over_offsets_the_log_does_not_hold_is_not_a_skip():
-    c = Crafted().send("p0", "a", offset=0).send("p0", "b", offset=5)
-    c.poll("c1", [(0, 0, "a"), (0, 5, "b")]).read([(0, 0, "a"), (0, 5, "b")])
-    assert reordering(c.history()).count == 0
+    for name, check in order_checks.items():
+        assert inspect.getdoc(check).startswith(f"{name}: "), name
