@@ -4,13 +4,23 @@ Each lost write carries its cause (``harness.checks.causes``): an unclean electi
 leader under min.insync.replicas=1, or ``unexplained`` (Kafka promised durability there), ``undecided``
 without the controller's record. ``count`` is every lost write whatever its cause; the notes count each
 cause, and the examples show the unexplained first.
+
+Only a partition that some final reader read to the end (``final_reads.final_read_coverage``) can prove a
+write absent. A write missing from any other partition is ``unconfirmed`` (a note, not a count), and the
+check is then undecided and names those partitions: with no final read, with a final read that timed
+out, or with a history that ends during the final read (a reader's invocation alone proves nothing).
+Partitions read to the end are still judged. Failed sends that landed are ``failed_sends_landed``'s.
 """
 
 from __future__ import annotations
 
-import numpy as np
-
 from harness.checks.causes import cause_notes, grounds, lost_write_causes
+from harness.checks.final_reads import (
+    final_read_coverage,
+    names,
+    not_judged_reason,
+    partitions_of,
+)
 from harness.checks.result import MAX_EXAMPLES, CheckResult, present_in, records
 from harness.history.loader import History
 
@@ -29,25 +39,28 @@ class LostWrites(list):
 
 
 def lost_writes(history: History) -> CheckResult:
+    coverage = final_read_coverage(history)
     sends = history.sends()
     final = history.reads("read")
-    read_ops = history.by_f("read")
-    if not read_ops:
-        return CheckResult("lost_writes", 0, decided=False, notes={"reason": "the history has no final read"})
     sends = sends.assign(landed=present_in(sends, final))
     acked = sends[sends["outcome"] == "ok"]
     missing = acked[~acked["landed"]]
-    # A partition whose final read ran out of time cannot prove loss: set those apart.
-    unreadable = history.unreadable_partitions()
-    in_unreadable = np.array([(t, p) in unreadable for t, p in zip(missing["topic"], missing["partition"])], dtype=bool)
-    lost = missing[~in_unreadable]
-    notes = {
-        "acknowledged": int(len(acked)),
+    # Only a partition some final reader read to the end can prove a write absent: set the others apart.
+    judged = coverage.judged(missing)
+    lost = missing[judged]
+    unconfirmed = missing[~judged]
+    unjudged = coverage.incomplete | partitions_of(unconfirmed)
+    notes: dict = {
+        "acknowledged": len(acked),
         "indeterminate_landed": int(((sends["outcome"] == "info") & sends["landed"]).sum()),
         "indeterminate_missing": int(((sends["outcome"] == "info") & ~sends["landed"]).sum()),
-        "failed_but_landed": int(((sends["outcome"] == "fail") & sends["landed"]).sum()),
-        "unconfirmed_in_unreadable_partitions": int(in_unreadable.sum()),
+        "unconfirmed_in_unreadable_partitions": len(unconfirmed),
     }
+    decided = bool(coverage.complete) and not unjudged
+    if not decided:
+        notes["reason"] = not_judged_reason(coverage)
+        if unjudged:
+            notes["undecided_partitions"] = names(unjudged)
     examples: list = []
     found: list = LostWrites()
     if len(lost):
@@ -64,9 +77,9 @@ def lost_writes(history: History) -> CheckResult:
         found = LostWrites(zip(lost["topic"].tolist(), lost["value"].tolist()), why.causes.tolist())
     return CheckResult(
         "lost_writes",
-        int(len(lost)),
+        len(lost),
         examples,
-        decided=not unreadable,
+        decided=decided,
         notes=notes,
         found=found,
     )

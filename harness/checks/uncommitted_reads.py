@@ -14,6 +14,11 @@ away, not a read of data never committed. Such records are counted in the notes
 (``lost_to_unclean_election``, with the elections named), not as findings. The elections are the
 controller's own record (a leader from outside the ISR and the eligible replicas, or leader recovery state
 RECOVERING; ``harness.observe.leadership``), or, in a history without it, the sampler's guess.
+
+The first finding needs the final log: it is judged only in partitions some final reader read to the end.
+Polled records in any other partition (no final read, a final read that timed out, a history that ends
+during the final read) are a note, and the check is then undecided and names those partitions. The second
+finding needs no final read and is judged everywhere.
 """
 
 from __future__ import annotations
@@ -23,6 +28,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harness.checks.final_reads import (
+    FinalReadCoverage,
+    final_read_coverage,
+    names,
+    not_judged_reason,
+    partitions_of,
+)
 from harness.checks.result import MAX_EXAMPLES, CheckResult, records
 from harness.history.loader import History
 from harness.observe.leadership import unclean_elections
@@ -32,7 +44,8 @@ def uncommitted_reads(history: History) -> CheckResult:
     polls = history.reads("poll")
     if not history.by_f("poll"):
         return CheckResult("uncommitted_reads", 0, skipped="no consumer polled during the run")
-    truncated, decided = _not_in_final_log(history, polls)
+    coverage = final_read_coverage(history)
+    truncated, unjudged, unjudged_records = _not_in_final_log(history, polls, coverage)
     elections = unclean_elections(history)
     lost_unclean = _before_an_unclean_election(elections, truncated)
     truncated = truncated[~lost_unclean]
@@ -41,26 +54,37 @@ def uncommitted_reads(history: History) -> CheckResult:
                         ["kind", "process", "reader", "partition", "offset", "value", "final_value"])
                 + records(above.assign(kind="at or above the served high watermark"),
                           ["kind", "process", "reader", "partition", "offset", "broker", "hi_offset"]))
+    notes = {"records_polled": len(polls), "not_in_final_log": len(truncated),
+             "above_high_watermark": len(above),
+             "lost_to_unclean_election": int(lost_unclean.sum()),
+             "records_not_attributed_to_one_broker": unattributed,
+             **_elections_note(elections, truncated_before=lost_unclean.sum())}
+    if unjudged:
+        notes["polled_records_not_judged_against_the_final_log"] = unjudged_records
+        notes["undecided_partitions"] = unjudged
+        notes["reason"] = not_judged_reason(coverage)
     return CheckResult("uncommitted_reads", int(len(truncated) + len(above)), examples[:MAX_EXAMPLES],
-                       decided=decided,
-                       notes={"records_polled": int(len(polls)), "not_in_final_log": int(len(truncated)),
-                              "above_high_watermark": int(len(above)),
-                              "lost_to_unclean_election": int(lost_unclean.sum()),
-                              "records_not_attributed_to_one_broker": unattributed,
-                              **_elections_note(elections, truncated_before=lost_unclean.sum())})
+                       decided=not unjudged, notes=notes)
 
 
-def _not_in_final_log(history: History, polls: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+def _not_in_final_log(history: History, polls: pd.DataFrame, coverage: FinalReadCoverage
+                      ) -> tuple[pd.DataFrame, list[str], int]:
+    """Polled records that no final read holds at their offset (with the value a final read holds there,
+    if any), judged only in partitions some final reader read to the end; the partitions that could not be
+    judged, and how many polled records lie in them."""
+    judged = coverage.judged(polls)
+    unjudged = partitions_of(polls[~judged])
+    polls = polls[judged]
+    if polls.empty:
+        return polls.assign(final_value=[]), names(unjudged), int((~judged).sum())
     final = history.reads("read")
-    if not history.by_f("read"):
-        return polls.iloc[0:0].assign(final_value=[]), False
-    unreadable = history.unreadable_partitions()
-    log = final.drop_duplicates(["topic", "partition", "offset"])[["topic", "partition", "offset", "value"]]
-    merged = polls.merge(log.rename(columns={"value": "final_value"}), on=["topic", "partition", "offset"],
-                         how="left")
-    bad = merged[merged["final_value"].isna() | (merged["final_value"] != merged["value"])]
-    bad = bad[np.array([(t, p) not in unreadable for t, p in zip(bad["topic"], bad["partition"])], dtype=bool)]
-    return bad.drop_duplicates(["topic", "partition", "offset", "value"]), not unreadable
+    key = ["topic", "partition", "offset"]
+    held = final[key + ["vid"]].drop_duplicates().assign(_held=True)
+    there = polls.merge(held, on=key + ["vid"], how="left")["_held"].notna().to_numpy(dtype=bool)
+    bad = polls[~there].drop_duplicates(["topic", "partition", "offset", "value"])
+    log = final.drop_duplicates(key)[key + ["value"]].rename(columns={"value": "final_value"})
+    bad = bad.merge(log, on=key, how="left")
+    return bad, names(unjudged), int((~judged).sum())
 
 
 def _elections_note(elections: list[dict[str, Any]], truncated_before: int) -> dict[str, Any]:

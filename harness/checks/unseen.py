@@ -2,10 +2,23 @@
 
 Separate from lost_writes: an unseen write may only be late (the consumers stopped before reaching it),
 not gone. It says whether the consumers kept up with what was acknowledged.
+
+An unseen write is either late or lost, and only the final read tells which, so unseen writes are counted
+only in partitions some final reader read to the end. An unseen write in any other partition (no final
+read, a final read that timed out, a history that ends during the final read) is a note
+(``unconfirmed_in_unreadable_partitions``), and the check is then undecided and names those partitions.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from harness.checks.final_reads import (
+    final_read_coverage,
+    names,
+    not_judged_reason,
+    partitions_of,
+)
 from harness.checks.result import CheckResult, present_in, records
 from harness.history.loader import History
 
@@ -17,7 +30,16 @@ def unseen(history: History) -> CheckResult:
     sends = history.sends()
     acked = sends[sends["outcome"] == "ok"]
     missing = acked[~present_in(acked, polls)]
-    in_final = int(present_in(missing, history.reads("read")).sum())
-    return CheckResult("unseen", int(len(missing)),
-                       records(missing, ["value", "topic", "partition", "offset", "complete_time"]),
-                       notes={"acknowledged": int(len(acked)), "unseen_but_in_final_read": in_final})
+    coverage = final_read_coverage(history)
+    judged = coverage.judged(missing)
+    counted, unconfirmed = missing[judged], missing[~judged]
+    in_final = int(present_in(counted, history.reads("read")).sum())
+    notes: dict[str, Any] = {"acknowledged": len(acked), "unseen_but_in_final_read": in_final,
+                             "unconfirmed_in_unreadable_partitions": len(unconfirmed)}
+    unjudged = partitions_of(unconfirmed)
+    if unjudged:
+        notes["reason"] = not_judged_reason(coverage)
+        notes["undecided_partitions"] = names(unjudged)
+    return CheckResult("unseen", len(counted),
+                       records(counted, ["value", "topic", "partition", "offset", "complete_time"]),
+                       decided=not unjudged, notes=notes)

@@ -22,8 +22,8 @@ DEFINITE_FAILURES: frozenset[int] = frozenset({
     KafkaError._PURGE_QUEUE,                # purged from the queue before it was sent
     KafkaError.NOT_ENOUGH_REPLICAS,         # ISR below min.insync.replicas: refused before append
 })
-"""Errors after which the record is certainly not in the log (for the final attempt; the lost_writes
-check still notes any ``fail`` that landed, e.g. from an earlier attempt that timed out)."""
+"""Errors after which the record is certainly not in the log (for the final attempt; the failed_sends_landed
+check counts any ``fail`` that landed anyway, e.g. from an earlier attempt that timed out)."""
 
 
 def classify(err: KafkaError) -> str:

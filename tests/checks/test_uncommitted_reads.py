@@ -108,3 +108,40 @@ def test_the_controller_overrules_the_samples_guess(unclean):
     r = uncommitted_reads(c.history())
     # Clean (3 was in the ISR): x was never committed, its read is a finding; unclean: lost to the election.
     assert (r.count, r.notes["lost_to_unclean_election"]) == ((0, 1) if unclean else (1, 0))
+
+
+def test_without_a_final_read_a_polled_record_is_not_judged_against_the_final_log():
+    c = Crafted().send("p0", "a", offset=0).poll("c1", [(0, 0, "a")])
+    r = uncommitted_reads(c.history())
+    assert (r.count, r.decided, r.verdict().value) == (0, False, "unknown")
+    assert r.notes["polled_records_not_judged_against_the_final_log"] == 1
+    assert r.notes["undecided_partitions"] == ["t-0"]
+
+
+def test_a_history_cut_off_during_the_final_read_does_not_make_every_poll_uncommitted():
+    c = Crafted().send("p0", "a", offset=0).send("p0", "b", offset=1)
+    c.poll("c1", [(0, 0, "a"), (0, 1, "b")])
+    c.read_start(0)
+    r = uncommitted_reads(c.history())
+    assert (r.count, r.decided, r.notes["not_in_final_log"]) == (0, False, 0)
+    assert r.notes["polled_records_not_judged_against_the_final_log"] == 2
+
+
+def test_partitions_read_to_the_end_are_judged_when_another_timed_out():
+    c = Crafted().send("p0", "a", partition=0, offset=0).send("p0", "x", partition=0, offset=1)
+    c.send("p0", "b", partition=1, offset=0)
+    c.poll("c1", [(0, 0, "a"), (0, 1, "x")]).poll("c1", [(1, 0, "b")])
+    c.final_read([(0, 0, "a")], partition=0, end_offset=1)  # x was truncated after c1 saw it
+    c.final_read([], partition=1, end_offset=1, complete=False)
+    r = uncommitted_reads(c.history())
+    assert r.count == 1 and r.examples[0]["value"] == "x" and not r.decided
+    assert r.notes["undecided_partitions"] == ["t-1"]
+
+
+def test_a_polled_record_any_complete_final_reader_holds_is_in_the_final_log():
+    c = Crafted().send("p0", "a", offset=0)
+    c.poll("c1", [(0, 0, "a")])
+    c.final_read([(0, 0, "a")], process="final-leader")
+    c.final_read([(0, 0, "a")], process="final-rack-b", reader="rack:rack-b")
+    r = uncommitted_reads(c.history())
+    assert (r.count, r.decided) == (0, True)
