@@ -147,6 +147,14 @@ class Crafted:
     def history(self) -> History:
         return History(self.ops)
 
+    def served(self, process: str, rack: str | None, partition: int, broker: int, seconds: float,
+               leader: int = 1, every: float = 1.0) -> Crafted:
+        """A reader's statistics every ``every`` s for ``seconds`` s (a sample at the start of each step),
+        each naming ``broker`` as serving ``partition``; the clock ends ``seconds`` later."""
+        for _ in range(round(seconds / every)):
+            self.stats(process, rack, partition, leader=leader, broker=broker, hi_offset=1).wait(every)
+        return self
+
     def read_start(self, partition=0, reader="leader", process="final-leader") -> Crafted:
         """A final reader starts reading a partition (its ``read`` invoke; the read itself may never follow)."""
         from harness.history.schema import ReadStart

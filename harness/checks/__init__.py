@@ -4,8 +4,22 @@ The names live here, apart from the checks themselves, so that validating a scen
 pandas.
 """
 
-CHECK_NAMES = ("lost_writes", "unseen", "duplicates", "inconsistent_offsets", "reordering", "uncommitted_reads",
+ORDER_CHECK_NAMES = ("nonmonotonic_send", "realtime_order", "nonmonotonic_poll", "int_nonmonotonic_poll",
+                     "poll_skip", "int_poll_skip")
+"""Jepsen's order anomalies (``harness.checks.reordering``), each its own check."""
+
+CHECK_NAMES = ("lost_writes", "unseen", "duplicates", "inconsistent_offsets", "phantom_values",
+               "failed_sends_landed", "final_reads_disagree", *ORDER_CHECK_NAMES, "uncommitted_reads",
                "follower_reads", "availability", "replica_divergence")
+
+CHECK_GROUPS = {"reordering": ORDER_CHECK_NAMES}
+"""Names a scenario may use for several checks at once (``reordering``: every order check)."""
+
+
+def expand_checks(names) -> list[str]:
+    """Check names with each group replaced by its checks, each name once, in order (a history written
+    before the order checks were split names ``reordering``)."""
+    return list(dict.fromkeys(n for name in names for n in CHECK_GROUPS.get(name, (name,))))
 
 DEFAULT_MUST_BE_ZERO = [name for name in CHECK_NAMES if name not in ("availability", "unseen")]
 """Safety checks must find nothing unless a scenario says otherwise; availability and unseen (late, not

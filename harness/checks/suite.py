@@ -9,10 +9,13 @@ from typing import Callable
 from harness.checks import CHECK_NAMES
 from harness.checks.availability import availability
 from harness.checks.duplicates import duplicates
+from harness.checks.failed_sends import failed_sends_landed
+from harness.checks.final_reads import final_reads_disagree
 from harness.checks.follower_reads import follower_reads
 from harness.checks.inconsistent_offsets import inconsistent_offsets
 from harness.checks.lost_writes import lost_writes
-from harness.checks.reordering import reordering
+from harness.checks.phantoms import phantom_values
+from harness.checks.reordering import order_checks
 from harness.checks.replica_divergence import replica_divergence
 from harness.checks.result import CheckResult
 from harness.checks.uncommitted_reads import uncommitted_reads
@@ -27,7 +30,10 @@ CHECKS: dict[str, Check] = {
     "unseen": unseen,
     "duplicates": duplicates,
     "inconsistent_offsets": inconsistent_offsets,
-    "reordering": reordering,
+    "phantom_values": phantom_values,
+    "failed_sends_landed": failed_sends_landed,
+    "final_reads_disagree": final_reads_disagree,
+    **order_checks,
     "uncommitted_reads": uncommitted_reads,
     "follower_reads": follower_reads,
     "availability": availability,

@@ -30,7 +30,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from harness.checks import DEFAULT_MUST_BE_ZERO
+from harness.checks import DEFAULT_MUST_BE_ZERO, expand_checks
 from harness.checks.causes import unexplained_anomalies
 from harness.checks.result import MAX_EXAMPLES, CheckResult, Verdict
 from harness.history.loader import History
@@ -362,7 +362,7 @@ def build_model(history: History, results: dict[str, CheckResult] | None = None)
     info = next((op.value for op in history.ops if op.f == "run" and op.process == "harness"
                  and isinstance(op.value, dict)), {})
     scenario = info.get("scenario") or {}
-    must_be_zero = set((scenario.get("expect") or {}).get("must_be_zero", DEFAULT_MUST_BE_ZERO))
+    must_be_zero = set(expand_checks((scenario.get("expect") or {}).get("must_be_zero", DEFAULT_MUST_BE_ZERO)))
     origin = next((op.time for op in history.ops
                    if op.f == "phase" and isinstance(op.value, dict) and op.value.get("phase") == "workload"), None)
     at = _clock(origin)
@@ -669,11 +669,13 @@ def _check(name: str, r: CheckResult, must_be_zero: bool, at) -> Check:
 
 
 def _finds(name: str) -> str:
-    """The first line of the check's module docstring, after its name ("lost_writes: acknowledged ...")."""
+    """The first paragraph of the check's docstring, or of its module's, after its name ("lost_writes:
+    acknowledged ...")."""
     from harness.checks.suite import CHECKS
 
     check = CHECKS.get(name)
-    doc = (inspect.getmodule(check).__doc__ or "") if check else ""
+    own = (inspect.getdoc(check) or "") if check else ""  # checks sharing a module say it in their own docstring
+    doc = own if own.startswith(f"{name}:") else ((inspect.getmodule(check).__doc__ or "") if check else "")
     first = doc.strip().split("\n\n")[0].replace("\n", " ")
     return first.split(":", 1)[1].strip() if first.startswith(f"{name}:") else first
 

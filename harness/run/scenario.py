@@ -13,7 +13,7 @@ from typing import Literal, Union
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from harness.checks import CHECK_NAMES, DEFAULT_MUST_BE_ZERO
+from harness.checks import CHECK_GROUPS, CHECK_NAMES, DEFAULT_MUST_BE_ZERO, expand_checks
 from harness.cluster.config import DEFAULT_KAFKA_VERSION, DEFAULT_RACKS
 from harness.errors import ScenarioError
 from harness.nemesis.spec import FaultSpec, RandomFaults, Role
@@ -114,10 +114,11 @@ class Expectations(_Strict):
     @field_validator("must_be_zero")
     @classmethod
     def _known_checks(cls, v: list[str]) -> list[str]:
-        unknown = [name for name in v if name not in CHECK_NAMES]
+        unknown = [name for name in v if name not in CHECK_NAMES and name not in CHECK_GROUPS]
         if unknown:
-            raise ValueError(f"unknown check(s) {unknown}; known: {sorted(CHECK_NAMES)}")
-        return v
+            raise ValueError(f"unknown check(s) {unknown}; known: {sorted(CHECK_NAMES)}, or a group: "
+                             f"{', '.join(f'{g} ({len(names)} checks)' for g, names in CHECK_GROUPS.items())}")
+        return expand_checks(v)
 
 
 class Scenario(_Strict):

@@ -26,7 +26,7 @@ def test_report_from_a_saved_history_needs_no_cluster(tmp_path, capsys):
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["verdict"] == "pass"
     assert report["counts"]["acknowledged"] == 12 and report["counts"]["read"] == 12
-    assert set(report["checks"]) >= {"lost_writes", "duplicates", "reordering"}
+    assert set(report["checks"]) >= {"lost_writes", "duplicates", "nonmonotonic_send", "realtime_order"}
     assert (tmp_path / "report.md").read_text().startswith("# Durability report")
 
 

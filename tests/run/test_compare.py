@@ -18,7 +18,7 @@ def test_only_the_durable_cell_documents_no_loss():
 
 
 def _row(cell, lost, repeat=0, decided=True):
-    return {"cell": cell.label, "repeat": repeat, "lost_writes": lost, "duplicates": 0, "reordering": 0,
+    return {"cell": cell.label, "repeat": repeat, "lost_writes": lost, "duplicates": 0, "nonmonotonic_send": 0, "realtime_order": 0,
             "uncommitted_reads": 0, "availability": 0.9, "p99_ms": 100.0, "decided": decided}
 
 
