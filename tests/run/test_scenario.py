@@ -88,3 +88,24 @@ def test_random_faults_are_generated_from_the_seed_and_merged_in_order():
     assert any(f.kind is FaultKind.KILL and f.at_s == 30 for f in faults)
     assert parse_scenario(data).all_faults() == faults
     assert "latency cannot be drawn" in _error({"name": "x", "random_faults": {"kinds": ["latency"]}})
+
+
+def test_reordering_in_must_be_zero_stands_for_the_six_order_checks():
+    from harness.checks import ORDER_CHECK_NAMES
+
+    s = parse_scenario({"name": "x", "expect": {"must_be_zero": ["lost_writes", "reordering", "poll_skip"]}})
+    assert s.expect.must_be_zero == ["lost_writes", *ORDER_CHECK_NAMES]  # each name once, in order
+    with pytest.raises(ScenarioError, match="reordering .6 checks."):
+        parse_scenario({"name": "x", "expect": {"must_be_zero": ["reorderin"]}})
+
+
+def test_a_saved_history_naming_reordering_is_judged_by_every_order_check():
+    from harness.report.build import build_report
+    from tests.crafted import with_run
+
+    c = with_run(acks="all", min_isr=2)
+    c.ops[0].value["scenario"]["expect"] = {"must_be_zero": ["reordering"]}
+    c.send("p0", "a", offset=5).send("p0", "b", offset=3).read([(0, 3, "b"), (0, 5, "a")])
+    report = build_report(c.history())
+    assert report.checks["nonmonotonic_send"].verdict == "fail"
+    assert report.checks["lost_writes"].verdict == "pass" and not report.checks["lost_writes"].must_be_zero
