@@ -578,9 +578,10 @@ class Poll(Record):
     histories recorded before it was."""
     watermarks: list[list[int]] | None = None
     """``[partition, high watermark]`` for each partition in this poll: librdkafka's cached high watermark
-    from its latest fetch response, read as the poll returned. Approximate, and only ever newer (higher)
-    than the watermark the records were served with, so a record at or above it was certainly served
-    above the high watermark."""
+    from its latest fetch response, read as the poll returned. Approximate: never older than the one the
+    records were served with, and from the same broker never lower; across a leader change it may be a
+    new leader's, which can lag. So the checks use it only where the reader's statistics show the same
+    broker and leader around the poll."""
 
     @classmethod
     def _cross_check(cls, value: dict[str, Any]) -> str | None:

@@ -145,3 +145,30 @@ def test_a_polled_record_any_complete_final_reader_holds_is_in_the_final_log():
     c.final_read([(0, 0, "a")], process="final-rack-b", reader="rack:rack-b")
     r = uncommitted_reads(c.history())
     assert (r.count, r.decided) == (0, True)
+
+
+def _polled_with_watermark(watermark: int, after_hi: int, broker_after: int = 1) -> Crafted:
+    """c1 polls a, b (offsets 0, 1) recording ``watermark`` as the high watermark of partition 0; the next
+    statistics sample reports ``after_hi`` from ``broker_after``."""
+    from harness.history.ops import OpType
+    from harness.history.schema import Poll
+
+    c = Crafted().send("p0", "a", offset=0).send("p0", "b", offset=1)
+    c.stats("c1", None, 0, leader=1, broker=1, hi_offset=1)
+    c.record("c1", OpType.OK, Poll(topic="t", reader="leader", records=[[0, 0, "a"], [0, 1, "b"]],
+                                   watermarks=[[0, watermark]]))
+    c.stats("c1", None, 0, leader=broker_after, broker=broker_after, hi_offset=after_hi)
+    return c.read([(0, 0, "a"), (0, 1, "b")])
+
+
+def test_the_polls_own_high_watermark_catches_what_the_next_sample_is_too_late_for():
+    # By the next sample the high watermark had moved past offset 1; the poll's own said 1 was uncommitted.
+    r = uncommitted_reads(_polled_with_watermark(watermark=1, after_hi=5).history())
+    assert r.count == 1 and r.examples[0]["offset"] == 1 and r.examples[0]["hi_offset"] == 1
+    assert uncommitted_reads(_polled_with_watermark(watermark=2, after_hi=5).history()).count == 0
+
+
+def test_the_polls_own_high_watermark_is_not_trusted_across_a_leader_change():
+    # The samples around the poll name different brokers: the cached watermark may be the new leader's.
+    r = uncommitted_reads(_polled_with_watermark(watermark=1, after_hi=1, broker_after=2).history())
+    assert r.count == 0 and r.notes["records_not_attributed_to_one_broker"] == 2
