@@ -71,6 +71,15 @@ class Settings:
     """acks of each ``[[workload.producers]]`` entry, in order (processes ``producer-<i>-<n>``)."""
     min_insync_replicas: int | None = None
     unclean_leader_election: bool | None = None
+    producer_idempotence: tuple[bool | None, ...] = ()
+    """enable.idempotence of each ``[[workload.producers]]`` entry, in order (None: unknown)."""
+
+    def idempotent(self, process: str) -> bool | None:
+        """Whether a producer process was idempotent; None when unknown."""
+        m = _PRODUCER.match(process or "")
+        if m and int(m.group(1)) < len(self.producer_idempotence):
+            return self.producer_idempotence[int(m.group(1))]
+        return None
 
     def acks_of(self, process: str) -> str | None:
         """The acks a producer process used; None when unknown."""
@@ -117,7 +126,9 @@ def run_settings(history: History) -> Settings:
     ts = topic.get("settings") or {}
     min_isr = _setting(ts, ("min.insync.replicas",), topic.get("min_insync_replicas"))
     unclean = _setting(ts, ("unclean.leader.election.enable",), topic.get("unclean_leader_election"))
-    return Settings(acks, None if min_isr is None else int(min_isr), _bool(unclean))
+    idempotence = tuple(_bool(_setting(p.get("settings") or {}, ("enable.idempotence",), p.get("enable_idempotence")))
+                        for p in producers)
+    return Settings(acks, None if min_isr is None else int(min_isr), _bool(unclean), idempotence)
 
 
 # -- the controller's changes, per partition ---------------------------------------------------------------

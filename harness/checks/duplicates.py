@@ -19,6 +19,8 @@ three copies or more takes its most severe pair's cause:
   the value twice.
 - ``unexplained``: anything else (same producer id and epoch with a different sequence, a copy that no
   replica log holds, two copies of one producer in different partitions: a retry never changes partition).
+  A copy no log holds any more (read, then truncated) written by a producer the run configured without
+  idempotence is its retry: ``retry_without_idempotence``.
 - ``undecided``: the logs cannot tell (no replica log of the copy's partition in the history, or the log no
   longer reaches back to the copy's offset).
 
@@ -34,6 +36,7 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
+from harness.checks.causes import run_settings
 from harness.checks.result import MAX_EXAMPLES, CheckResult
 from harness.history.loader import History
 
@@ -88,14 +91,20 @@ def duplicate_cause(first: Copy, later: Copy) -> str:
     return UNEXPLAINED
 
 
-def copy_causes(copies: list[Copy], undecided: list[bool]) -> list[str]:
+def copy_causes(copies: list[Copy], undecided: list[bool], idempotent_writer: bool | None = None) -> list[str]:
     """One cause per copy after the first (``copies`` in log order): each copy found in the logs against the
     previous copy found; a copy not found is ``unexplained``, or ``undecided`` where the logs cannot reach
     it (``undecided[i]``). Pairing found copies with each other keeps a copy missing from the logs from
-    hiding what the others show."""
+    hiding what the others show.
+
+    A copy that the logs no longer hold (read, then truncated: a leader change under acks 0/1, an unclean
+    election) has no headers to show. When the value's producer was not idempotent (``idempotent_writer``
+    False, from the run's settings), a second copy can only be its retry: ``retry_without_idempotence``.
+    The loss of the copy is the other checks' business (lost_writes, uncommitted_reads)."""
     found = [c for c in copies if c.found]
     causes = [duplicate_cause(a, b) for a, b in pairwise(found)]
-    missing = [UNDECIDED if u else UNEXPLAINED for c, u in zip(copies, undecided) if not c.found]
+    lost = RETRY_WITHOUT_IDEMPOTENCE if idempotent_writer is False else UNEXPLAINED
+    missing = [UNDECIDED if u else lost for c, u in zip(copies, undecided) if not c.found]
     return causes + (missing if found else missing[1:])
 
 
@@ -119,11 +128,14 @@ def duplicates(history: History) -> CheckResult:
         return CheckResult("duplicates", 0, notes=notes)
 
     copies = _copies(reads[reads["vid"].isin(dup_vids)], history.replica_logs())
+    writers = _writers(history, dup_vids)
+    settings = run_settings(history)
     found, counted, documented = [], [], []
     by_cause: dict[str, int] = {}
     for (topic, value), rows in _grouped(copies):
         placed = [Copy(*r[:6]) for r in rows]
-        pair_causes = copy_causes(placed, [r[6] for r in rows])
+        writer = writers.get((topic, value))
+        pair_causes = copy_causes(placed, [r[6] for r in rows], settings.idempotent(writer) if writer else None)
         cause = value_cause(pair_causes)
         by_cause[cause] = by_cause.get(cause, 0) + 1
         found.append((topic, value, cause))
@@ -140,6 +152,13 @@ def duplicates(history: History) -> CheckResult:
                               "some copies are in partitions or offsets the replica logs do not cover")
     return CheckResult("duplicates", len(counted), (counted + documented)[:MAX_EXAMPLES],
                        decided=not by_cause.get(UNDECIDED), notes=notes, found=found)
+
+
+def _writers(history: History, vids) -> dict[tuple[str, str], str]:
+    """The producer process that sent each of these values, by (topic, value)."""
+    sends = history.sends()
+    mine = sends[sends["vid"].isin(vids)].drop_duplicates("vid")
+    return dict(zip(zip(mine["topic"].tolist(), mine["value"].tolist()), mine["process"].tolist()))
 
 
 def _copies(dups: pd.DataFrame, logs: pd.DataFrame) -> pd.DataFrame:

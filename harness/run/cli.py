@@ -70,16 +70,44 @@ def _cmd_compare(args) -> int:
 EXIT_INTERNAL = 3
 
 
+def _report_comparison(out_dir: Path) -> int:
+    """Re-check every run of a saved comparison and rebuild its table."""
+    import json
+
+    from harness.run.compare import rebuild_comparison
+
+    def report_run(run_dir: Path) -> dict:
+        if _rereport(run_dir) is None:
+            raise HarnessError(f"{run_dir}: its report could not be rebuilt")
+        return json.loads((run_dir / "report.json").read_text())
+
+    md = rebuild_comparison(out_dir, report_run)
+    print(f"comparison: {md}")
+    return EXIT_PASS
+
+
 def _cmd_report(args) -> int:
     """Re-check a saved history and rewrite its reports. The old reports go first, so whatever fails
-    (a corrupt history: exit 2; a bug while building the report: exit 3), no old verdict is left."""
+    (a corrupt history: exit 2; a bug while building the report: exit 3), no old verdict is left. A
+    comparison's directory re-checks each of its runs and rebuilds the table."""
+    run_dir = Path(args.run_dir)
+    if (run_dir / "comparison.json").is_file():
+        return _report_comparison(run_dir)
+    summary = _rereport(run_dir)
+    if summary is None:
+        return EXIT_INTERNAL
+    _print_summary(summary, run_dir)
+    return EXIT_PASS if summary["verdict"] == "pass" else EXIT_FAIL
+
+
+def _rereport(run_dir: Path) -> dict | None:
+    """Rebuild one run's reports from its history; its summary, or None after an internal error (said)."""
     from harness.history.loader import History
     from harness.report.build import build_report, remove_reports, write_report
 
-    run_dir = Path(args.run_dir)
     path = run_dir / "history.jsonl"
     if not path.is_file():
-        raise HarnessError(f"{run_dir}: no history.jsonl there")
+        raise HarnessError(f"{run_dir}: no history.jsonl there (nor a comparison.json)")
     remove_reports(run_dir)
     try:
         history = History.load(path)  # a corrupt or empty history: HistoryError (a HarnessError, exit 2)
@@ -92,10 +120,8 @@ def _cmd_report(args) -> int:
         remove_reports(run_dir)
         print(f"kafka-chaos: internal error while building the report of {run_dir}: {type(exc).__name__}: {exc}; "
               "please report it", file=sys.stderr)
-        return EXIT_INTERNAL
-    summary = report.to_json()
-    _print_summary(summary, run_dir)
-    return EXIT_PASS if summary["verdict"] == "pass" else EXIT_FAIL
+        return None
+    return report.to_json()
 
 
 def _cmd_image(args) -> int:
@@ -161,7 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, help="override the scenario's workload duration (s)")
     p.add_argument("--out", default="reports")
     p.set_defaults(func=_cmd_compare)
-    p = sub.add_parser("report", help="re-check and re-render a saved run from its history (no cluster)")
+    p = sub.add_parser("report", help="re-check and re-render a saved run, or every run of a saved comparison, "
+                                      "from the histories (no cluster)")
     p.add_argument("run_dir")
     p.set_defaults(func=_cmd_report)
     p = sub.add_parser("image", help="build the broker image (only when missing, unless --rebuild)")

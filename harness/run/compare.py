@@ -202,6 +202,24 @@ def write_comparison(rows: list[dict[str, Any]], cells: list[Cell], out_dir: Pat
     return md
 
 
+def rebuild_comparison(out_dir: Path | str, report_run=None, log=print) -> Path:
+    """Re-check every run of a saved comparison from its history and rebuild the table (no cluster): a
+    comparison is re-reported like a run, with whatever checks this harness has. ``report_run(run_dir)``
+    re-reports one run and returns its report.json as a dict."""
+    out = Path(out_dir)
+    saved = json.loads((out / "comparison.json").read_text())
+    fields = {f for f in Cell.__dataclass_fields__}
+    rows, cells = [], []
+    for n, old in enumerate(saved["runs"], 1):
+        cell = Cell(**{k: old[k] for k in fields})
+        if cell not in cells:
+            cells.append(cell)
+        log(f"[{n}/{len(saved['runs'])}] re-checking {old['run_dir']}")
+        rows.append(row(cell, old["repeat"], report_run(out / old["run_dir"]), old["run_dir"]))
+    meta = {k: v for k, v in saved.items() if k not in ("runs", "cells")}
+    return write_comparison(rows, cells, out, meta)
+
+
 def run_comparison(scenario: Scenario, cells: list[Cell], repeats: int, out_dir: Path | str, command: str,
                    log=print) -> Path:
     from harness.cluster.config import ImageSpec

@@ -112,6 +112,29 @@ def test_a_copy_no_replica_log_holds_is_unexplained():
     assert r.examples[0]["copies"][2]["producer_id"] is None
 
 
+def test_a_copy_the_logs_lost_is_a_retry_when_its_producer_was_not_idempotent():
+    """A copy read and then truncated (say by an unclean election) has no headers left. A producer without
+    idempotence writes a value twice only by retrying: documented, whatever the lost copy's headers were."""
+    from harness.history.ops import OpType
+    from tests.crafted import with_run
+
+    def history(idempotent: bool):
+        c = with_run(acks="all", min_isr=2)
+        c.ops[0].value["scenario"]["workload"]["producers"][0]["enable_idempotence"] = idempotent
+        c.send("producer-0-0", "a", offset=0).send("producer-0-0", "b", offset=1)
+        for node in (1, 2, 3):
+            c.replica_log(node, 0, [(0, "a", 3, -1, -1, -1), (1, "b", 3, -1, -1, -1)])
+        c.read([(0, 0, "a"), (0, 1, "b")])
+        c.read([(0, 2, "a")], f="poll", process="c1")  # read at offset 2, which no log holds any more
+        assert c.ops[0].type is OpType.OK
+        return c.history()
+
+    r = duplicates(history(idempotent=False))
+    assert (r.count, r.found) == (0, [("t", "a", RETRY_WITHOUT_IDEMPOTENCE)])
+    r = duplicates(history(idempotent=True))  # an idempotent producer: the lost copy's headers would decide
+    assert (r.count, r.found) == (1, [("t", "a", UNEXPLAINED)])
+
+
 def test_a_copy_whose_offset_holds_another_value_is_unexplained():
     c = written_twice((7, 0, 10), (7, 0, 10))
     c.read([(0, 1, "a")], f="poll", process="c1")  # offset 1 holds "b": "a" was read there, yet is not there

@@ -61,3 +61,25 @@ def test_run_with_seeds_runs_each_scenario_once_per_seed(monkeypatch, tmp_path):
     monkeypatch.setattr(runner, "run_scenario", lambda s, **kw: ran.append((s.name, s.seed)) or Result())
     assert main(["run", "scenarios/leader-kill.toml", "--seed", "4", "5"]) == 0
     assert ran == [("leader-kill-seed4", 4), ("leader-kill-seed5", 5)]
+
+
+def test_report_on_a_saved_comparison_rechecks_each_run_and_rebuilds_the_table(tmp_path, capsys):
+    """The table is rebuilt from the runs' histories with today's checks, not copied from the old one."""
+    lossy = clean_run(4)
+    lossy.ops = [op for op in lossy.ops if not (op.f == "read" and op.value["partition"] == 1)]
+    lossy.read([], partition=1)  # two acknowledged writes lost
+    cells = [{"acks": "all", "min_insync_replicas": 2, "unclean": False, "idempotence": True},
+             {"acks": "1", "min_insync_replicas": 1, "unclean": False, "idempotence": False}]
+    runs = []
+    for n, (cell, run) in enumerate(zip(cells, [clean_run(4), lossy]), 1):
+        run_dir = tmp_path / "runs" / f"0{n}"
+        run_dir.mkdir(parents=True)
+        (run_dir / "history.jsonl").write_text("".join(op.to_json() + "\n" for op in run.ops))
+        runs.append({**cell, "repeat": 0, "run_dir": f"runs/0{n}", "lost_writes": 999})  # a stale count
+    (tmp_path / "comparison.json").write_text(json.dumps({"scenario": "s", "repeats": 1, "seeds": [1],
+                                                          "started_at": "t", "command": "c", "runs": runs}))
+    assert main(["report", str(tmp_path)]) == 0
+    saved = json.loads((tmp_path / "comparison.json").read_text())
+    assert [r["lost_writes"] for r in saved["runs"]] == [0, 2]
+    assert (tmp_path / "runs" / "02" / "report.json").is_file()
+    assert "| acks=1 minISR=1 unclean=false idem=false | 2 |" in (tmp_path / "comparison.md").read_text()
