@@ -15,7 +15,7 @@ from harness.observe.state import agreed_states, all_in_sync, wait_for
 
 pytestmark = pytest.mark.cluster
 
-INTERVAL_S = 0.5
+INTERVAL_S = 1.0
 PAUSE_S = 9.0
 
 
