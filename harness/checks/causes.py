@@ -219,6 +219,9 @@ class Grounds:
         prev = self.previous_leader[ref]
         if cause == UNCLEAN_ELECTION:
             mark = " (leader recovery state RECOVERING)" if c.after.recovery == RECOVERING else ""
+            if c.last_known_leader:
+                mark += (": the last known eligible leader, elected with the ISR and the eligible leader replicas "
+                         "empty (KIP-966), whatever unclean.leader.election.enable says")
             return (f"unclean election of {where} {when}: leader epoch {c.after.leader_epoch} given to broker "
                     f"{c.after.leader} from outside the ISR {list(c.before.isr) if c.before else []}{mark}")
         moved = f"leader of {where} moved from {prev} to {c.after.leader} (epoch {c.after.leader_epoch}) {when}"

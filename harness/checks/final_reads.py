@@ -68,18 +68,18 @@ def final_read_coverage(history: History) -> FinalReadCoverage:
     """Per final reader and partition: whether its read completed, and the end offset it read to."""
     state: dict[tuple[str, str, int], dict[str, Any]] = {}
     for op in history.by_f("read"):
-        v = op.value or {}
+        v = history.fields(op)  # not the records: a loaded history keeps them in its tables
         key = (op.process, v.get("topic"), int(v.get("partition", -1)))
         s = state.setdefault(key, {"reader": v.get("reader", op.process), "last": None, "end_offset": None,
                                    "chunk": 0, "last_offset": None, "first_index": op.index})
         if op.type is OpType.INVOKE:
             continue
-        records = v.get("records") or []
+        chunk, last_offset = history.record_extent(op)
         s["last"] = op.type
         s["end_offset"] = v.get("end_offset")
-        s["chunk"] = len(records)
-        if records:  # read in offset order: the chunk's last record is the furthest yet
-            s["last_offset"] = int(records[-1][1])
+        s["chunk"] = chunk
+        if chunk:  # read in offset order: the chunk's last record is the furthest yet
+            s["last_offset"] = int(last_offset)
     rows = []
     for (process, topic, partition), s in state.items():
         end, last = s["end_offset"], s["last_offset"]

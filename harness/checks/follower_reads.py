@@ -114,7 +114,7 @@ def _rack_readers(history: History, stats: pd.DataFrame) -> dict[str, str]:
         readers.update(zip(with_rack["process"], with_rack["rack"]))
     for op in history.ops:
         if op.f == "poll":
-            reader = (op.value or {}).get("reader") or ""
+            reader = history.fields(op).get("reader") or ""
             if reader.startswith("rack:"):
                 readers.setdefault(op.process, reader[len("rack:"):])
         elif op.f == "run":

@@ -36,7 +36,8 @@ def replica_divergence(history: History) -> CheckResult:
     replicas: dict[tuple[str, int], list[int]] = {}
     for op in ops:
         if op.type is OpType.OK:
-            replicas.setdefault((op.value["topic"], op.value["partition"]), []).append(op.value["node"])
+            v = history.fields(op)  # not the records: a loaded history keeps them in its tables
+            replicas.setdefault((v["topic"], v["partition"]), []).append(v["node"])
     replicas = {key: sorted(set(nodes)) for key, nodes in replicas.items()}
     logs = history.replica_logs()
 

@@ -141,7 +141,7 @@ def _poll_watermarks(history: History, rows: pd.DataFrame) -> np.ndarray:
     """The high watermark each row's poll recorded for the row's partition (NaN where it recorded none)."""
     ops, parts, highs = [], [], []
     for op in history.by_f("poll"):
-        for p, high in (op.value or {}).get("watermarks") or ():
+        for p, high in history.fields(op).get("watermarks") or ():
             ops.append(op.index)
             parts.append(p)
             highs.append(high)

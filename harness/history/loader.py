@@ -19,7 +19,7 @@ from harness.history.schema import (
     RecordError,
     check_value,
 )
-from harness.history.tables import build_record_tables, build_replica_log_table
+from harness.history.tables import RECORD_COLUMNS, RecordBuilder, RecordTables
 
 
 def read_ops(path: Path | str) -> Iterator[Op]:
@@ -30,10 +30,18 @@ def read_ops(path: Path | str) -> Iterator[Op]:
     no op at all raise HistoryError (``FILE:LINE: what is wrong``). The version is the ``run`` op's
     ``schema_version``; a history that names none is version 1 (written before versions were recorded).
     """
+    for op, _, _ in _read(path):
+        yield op
+
+
+def _read(path: Path | str) -> Iterator[tuple[Op, int, int]]:
+    """``read_ops``, each op with where its line starts in the file and the line's length in bytes."""
     n = 0
     count = 0
+    at = 0
     with open(path, "rb") as fh:
         for n, line in enumerate(fh, 1):
+            start, at = at, at + len(line)
             if not line.strip():
                 continue
             try:
@@ -46,7 +54,7 @@ def read_ops(path: Path | str) -> Iterator[Op]:
             except HistoryError as exc:
                 raise HistoryError(f"{path}:{n}: {exc}") from None
             count += 1
-            yield op
+            yield op, start, len(line)
     if not count:
         raise HistoryError(f"{path}: the history is empty (no complete op in {n} line(s))" if n else
                            f"{path}: the history file is empty")
@@ -83,13 +91,63 @@ STATS_COLUMNS = ["process", "time", "topic", "reader", "rack", "partition", "lea
                  "lo_offset", "ls_offset"]
 
 
+class _Source:
+    """The file a history was loaded from: where its ops' records are read back from when asked."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def value_of(self, op: StoredOp) -> Any:
+        with open(self.path, "rb") as fh:
+            fh.seek(op.at)
+            line = fh.read(op.size)
+        try:
+            d = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            d = None
+        if type(d) is not dict or (d.get("index"), d.get("process"), d.get("f")) != (op.index, op.process, op.f):
+            raise HistoryError(f"{self.path}: the file changed after it was loaded (op {op.index} is no longer "
+                               "where it was)")
+        return d["value"]
+
+
+class StoredOp(Op):
+    """An op of a loaded history whose records stay in its file: a history of millions of sends holds
+    them as the tables' columns instead (``History.load``). ``value`` reads the op's line again (each
+    time: it is rarely asked for); ``head`` holds the value's other fields, ``extent`` the number of records
+    of a poll or read and the offset of its last one."""
+
+    __slots__ = ("head", "extent", "source", "at", "size")
+
+    @property  # type: ignore[override]
+    def value(self) -> Any:
+        return self.source.value_of(self)
+
+    @classmethod
+    def keep(cls, op: Op, value: dict, columns: tuple[str, ...], source: _Source, at: int, size: int) -> StoredOp:
+        """``op`` without its records (``columns``), read from ``size`` bytes at ``at`` in ``source``."""
+        s = cls.__new__(cls)
+        s.index, s.time, s.process, s.type, s.f, s.error = op.index, op.time, op.process, op.type, op.f, op.error
+        s.head = {k: v for k, v in value.items() if k not in columns}
+        records = value.get("records") or []
+        s.extent = (len(records), records[-1][1] if records else None)
+        s.source, s.at, s.size = source, at, size
+        return s
+
+
 class History:
     """A loaded history, with the tables the checks work on (built once, then shared by every check)."""
 
     def __init__(self, ops: Iterable[Op]):
         self.ops: list[Op] = list(ops)
         self._tables: dict[tuple, pd.DataFrame] = {}
-        self._records = None
+        self._records: RecordTables | None = None
+        self._replica_logs: pd.DataFrame | None = None
+        self._builder: RecordBuilder | None = None
+        """Fed while loading (the tables' columns, so the ops need not keep their records); None: the
+        tables are built from ``ops`` when first asked for."""
 
     def _table(self, key: tuple, build) -> pd.DataFrame:
         if key not in self._tables:
@@ -99,9 +157,39 @@ class History:
 
     @classmethod
     def load(cls, path: Path | str) -> History:
-        """The history in a file, every line checked (HistoryError names the file and line of a bad one)."""
+        """The history in a file, every line checked (HistoryError names the file and line of a bad one).
+
+        The records of sends, polls, reads and replica logs go into the tables' columns as they are read,
+        each value string kept once; their ops keep the other fields (``StoredOp``), and read their records
+        back from the file if asked for ``value``."""
         with gc_paused():
-            return cls(read_ops(path))
+            builder = RecordBuilder()
+            source = _Source(Path(path))
+            ops = []
+            for op, at, size in _read(path):
+                columns = RECORD_COLUMNS.get(op.f)
+                if columns is not None:
+                    value = op.value
+                    builder.add(op, value)
+                    if type(value) is dict and any(value.get(c) for c in columns):
+                        op = StoredOp.keep(op, value, columns, source, at, size)
+                ops.append(op)
+            history = cls(ops)
+            history._builder = builder
+            return history
+
+    def fields(self, op: Op) -> dict[str, Any]:
+        """An op's value, to read its fields other than its records (without reading those back)."""
+        if type(op) is StoredOp:
+            return op.head
+        return op.value if type(op.value) is dict else {}
+
+    def record_extent(self, op: Op) -> tuple[int, Any]:
+        """How many records a poll or read op holds, and the offset of its last one (None: it holds none)."""
+        if type(op) is StoredOp:
+            return op.extent
+        records = (op.value or {}).get("records") or []
+        return len(records), (records[-1][1] if records else None)
 
     def by_f(self, *fs: str) -> list[Op]:
         return [op for op in self.ops if op.f in fs]
@@ -112,22 +200,33 @@ class History:
 
     def reads(self, f: str | None = None) -> pd.DataFrame:
         """One row per record observed by a poll or the final read (``f``, "poll" or "read", narrows to one)."""
-        reads = self._record_tables().reads
-        if f is not None:
-            return reads[f]
-        return self._table(("reads",), lambda: pd.concat(list(reads.values()), ignore_index=True))
+        tables = self._record_tables()
+        return tables.reads[f] if f is not None else tables.all_reads
 
-    def _record_tables(self):
+    def _record_tables(self) -> RecordTables:
         if self._records is None:
-            with gc_paused():
-                self._records = build_record_tables(self.ops)
+            self._build()
+        assert self._records is not None
         return self._records
+
+    def _build(self) -> None:
+        with gc_paused():
+            builder = self._builder
+            if builder is None:
+                builder = RecordBuilder()
+                for op in self.ops:
+                    builder.add(op)
+            self._records, self._replica_logs = builder.finish()
+            self._builder = None
 
     def replica_logs(self) -> pd.DataFrame:
         """One row per (node, topic, partition, offset) of the log autopsy: each replica's records after the
         run, with their batch headers (leader epoch, producer id and epoch, sequence). Empty when the
         history has no ``replica_log`` op (it predates the autopsy, or the autopsy did not run)."""
-        return self._table(("replica_logs",), lambda: build_replica_log_table(self.ops))
+        if self._replica_logs is None:
+            self._build()
+        assert self._replica_logs is not None
+        return self._replica_logs
 
     def replica_logs_unread(self) -> list[tuple[int, str, int | None, str | None]]:
         """The replica logs the autopsy could not read, as (node, topic, partition, error); partition None:
@@ -140,7 +239,8 @@ class History:
         last: dict[tuple[str, str, int], OpType] = {}
         for op in self.ops:
             if op.f == "read" and op.type is not OpType.INVOKE:
-                last[(op.process, op.value["topic"], op.value["partition"])] = op.type
+                v = self.fields(op)
+                last[(op.process, v["topic"], v["partition"])] = op.type
         attempted = {(t, p) for _, t, p in last}
         complete = {(t, p) for (_, t, p), kind in last.items() if kind is OpType.OK}
         return attempted - complete

@@ -34,6 +34,8 @@ class PartitionState:
     partition_epoch: int = 0
     recovery: int = 0
     """The leader recovery state: 0 recovered, 1 recovering (after an unclean election)."""
+    last_known_elr: tuple[int, ...] = ()
+    """KIP-966's last known eligible leader replicas, kept when the ISR and the ELR are both empty."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,14 @@ class PartitionChange:
         if self.after.recovery == RECOVERING and self.before.recovery != RECOVERING:
             return True
         return self.after.leader not in self.before.isr and self.after.leader not in self.before.elr
+
+    @property
+    def last_known_leader(self) -> bool:
+        """An election of the last known eligible leader replica (KIP-966): ISR and ELR were empty, so the
+        controller took one from the last known ELR. Kafka marks it RECOVERING (an unclean election in
+        Kafka's own terms, its log may lack records) even with unclean election off."""
+        return (self.before is not None and self.leader_changed and not self.before.isr and not self.before.elr
+                and self.after.leader in self.before.last_known_elr)
 
 
 @dataclass(frozen=True)
@@ -174,6 +184,7 @@ def _merge(s: PartitionState, d: dict) -> PartitionState:
         isr=_ints(d["isr"]) if d.get("isr") is not None else s.isr,
         replicas=_ints(d["replicas"]) if d.get("replicas") is not None else s.replicas,
         elr=_ints(d["eligibleLeaderReplicas"]) if d.get("eligibleLeaderReplicas") is not None else s.elr,
+        last_known_elr=_ints(d["lastKnownElr"]) if d.get("lastKnownElr") is not None else s.last_known_elr,
         recovery=recovery if recovery != -1 else s.recovery,
         partition_epoch=s.partition_epoch + 1,
     )

@@ -89,3 +89,24 @@ def test_broker_fencing_and_controller_moves_are_kept():
     tl = controller_timeline(h)
     assert [(b.time, b.node, b.what) for b in tl.brokers] == [(2.0, 3, "fenced"), (4.0, 3, "unfenced")]
     assert [(c.time, c.leader) for c in tl.controllers] == [(5.0, 2)]
+
+
+def test_the_last_known_eligible_leader_elected_with_isr_and_elr_empty_is_kafkas_own_unclean_election():
+    """As Kafka 4.3 recorded it in a run with unclean election off: leader 3 alone fenced (ISR empty, ELR and
+    last known ELR [3]), dropped from the ELR after its unclean shutdown, then elected RECOVERING."""
+    from harness.checks.causes import UNCLEAN_ELECTION, grounds
+    from tests.crafted import changed, created, with_run
+
+    c = with_run(acks="all", min_isr=1, unclean=False)
+    created(c, 0.0, leader=1, isr=(1, 2, 3))
+    changed(c, 1.0, isr=[3], leader=3)
+    changed(c, 2.0, isr=[], leader=-1, eligibleLeaderReplicas=[3], lastKnownElr=[3])
+    changed(c, 3.0, eligibleLeaderReplicas=[])
+    changed(c, 4.0, isr=[3], leader=3, leaderRecoveryState=1, lastKnownElr=[])
+    h = c.history()
+    (election,) = controller_timeline(h).unclean_elections()
+    assert election.last_known_leader and election.after.leader == 3 and election.after.last_known_elr == ()
+    assert not controller_timeline(h).partitions[1].last_known_leader  # an ordinary clean failover
+    g = grounds(h)
+    ref = next(i for i, ch in enumerate(g.changes) if ch.unclean)
+    assert "the last known eligible leader" in g.describe(UNCLEAN_ELECTION, ref)
