@@ -8,9 +8,10 @@ acks=all with min.insync.replicas=2, idempotent producers (by default).
   to a partition in the order they were invoked (idempotence); an append gives the record its offset.
 - The followers fetch, and the high watermark moves up to the end of the leader's log (or part of the way).
 - A send is acknowledged only once the high watermark has passed its record (acks=all).
-- Consumers (one through the leaders, one or two rack-aware ones served by their rack's broker) poll in
-  offset order, only below the high watermark, a few records per partition per poll, and take statistics
-  samples (serving broker, high watermark); a poll records the high watermark it saw.
+- Consumers (one through the leaders, one or two rack-aware ones served by their rack's broker), each from a
+  drawn moment on, poll in offset order, only below the high watermark, a few records per partition per
+  poll, and take statistics samples (serving broker, high watermark); a poll records the high watermark
+  it saw.
 - After the run every send is acknowledged, every consumer has caught up, the ISR is full again
   (``healthy``), and the final read goes once through the leaders and once through each rack: every
   final reader reads every partition to its end offset. The controller's record shows every partition
@@ -173,16 +174,23 @@ class TopicModel:
             return None
         n = self._count.get(producer, 0)
         self._count[producer] = n + 1
-        seq = self._sequence.get((producer, partition), 0)
-        self._sequence[(producer, partition)] = seq + 1
-        pid = PRODUCER_ID_BASE + self.producers.index(producer) if self.idempotent else NO_PRODUCER
-        entry = Entry(f"{producer.replace('producer-0-', 'p')}-{n}", pid, 0 if self.idempotent else NO_PRODUCER,
-                      seq if self.idempotent else NO_PRODUCER)
-        self.sends.append(Send(producer, entry.value, partition, entry))
+        self.new_send(producer, partition, f"{producer.replace('producer-0-', 'p')}-{n}")
         i = len(self.sends) - 1
         self._pending.setdefault((producer, partition), deque()).append(i)
         self.events.append(Invoke(i))
         return i
+
+    def new_send(self, producer: str, partition: int, value: str) -> Send:
+        """A send of ``value`` with its record's headers (the producer's id and its next sequence in the
+        partition; -1 without idempotence), not yet in the timeline or the log."""
+        seq = self._sequence.get((producer, partition), 0)
+        self._sequence[(producer, partition)] = seq + 1
+        if self.idempotent:
+            entry = Entry(value, PRODUCER_ID_BASE + self.producers.index(producer), 0, seq)
+        else:
+            entry = Entry(value, NO_PRODUCER, NO_PRODUCER, NO_PRODUCER)
+        self.sends.append(Send(producer, value, partition, entry))
+        return self.sends[-1]
 
     def append(self, producer: str, partition: int) -> bool:
         """The leader appends the producer's oldest send to ``partition`` not yet appended."""
@@ -288,18 +296,6 @@ class TopicModel:
         """(event index, partition) of every poll's records of one partition (of one consumer)."""
         return [(j, p) for j, e in enumerate(self.events) if isinstance(e, PollEvent)
                 and (consumer is None or e.consumer == consumer) for p in sorted({r[0] for r in e.records})]
-
-    def new_send(self, producer: str, partition: int, prefix: str) -> Send:
-        """A send of a value no other send has, not yet in the timeline or the log."""
-        n = sum(1 for s in self.sends if s.value.startswith(prefix))
-        seq = self._sequence.get((producer, partition), 0)
-        self._sequence[(producer, partition)] = seq + 1
-        pid = PRODUCER_ID_BASE + self.producers.index(producer) if self.idempotent else NO_PRODUCER
-        entry = Entry(f"{prefix}-{n}", pid, 0 if self.idempotent else NO_PRODUCER,
-                      seq if self.idempotent else NO_PRODUCER)
-        send = Send(producer, entry.value, partition, entry)
-        self.sends.append(send)
-        return send
 
     # -- the history ---------------------------------------------------------------------------------------
 
