@@ -37,7 +37,6 @@ from harness.checks.final_reads import (
     not_judged_reason,
     partitions_of,
 )
-from harness.checks.places import coded, final_log, read_topics
 from harness.checks.result import MAX_EXAMPLES, CheckResult, records
 from harness.history.loader import History
 from harness.observe.leadership import unclean_elections
@@ -85,15 +84,10 @@ def _not_in_final_log(history: History, polls: pd.DataFrame, coverage: FinalRead
         return polls.assign(final_value=[]), names(unjudged), int((~judged).sum())
     final = history.reads("read")
     key = ["topic", "partition", "offset"]
-    log = final_log(history)
-    at, there = log.holds(coded(polls["topic"].to_numpy(dtype=object), read_topics(history)),
-                          polls["partition"].to_numpy(dtype="int64"), polls["offset"].to_numpy(dtype="int64"),
-                          polls["vid"].to_numpy(dtype="int64"))
+    held = final[key + ["vid"]].drop_duplicates().assign(_held=True)
+    there = polls.merge(held, on=key + ["vid"], how="left")["_held"].notna().to_numpy(dtype=bool)
     bad = polls[~there].drop_duplicates(["topic", "partition", "offset", "value"])
-    # The value the final read holds there (its first record at that offset), for the few polled records
-    # it does not hold: only the final records at their offsets are looked at.
-    near = final[np.isin(log.places.code, at[~there])] if len(bad) else final.iloc[0:0]
-    log = near.drop_duplicates(key)[key + ["value"]].rename(columns={"value": "final_value"})
+    log = final.drop_duplicates(key)[key + ["value"]].rename(columns={"value": "final_value"})
     bad = bad.merge(log, on=key, how="left")
     return bad, names(unjudged), int((~judged).sum())
 
@@ -150,7 +144,7 @@ def _poll_watermarks(history: History, rows: pd.DataFrame) -> np.ndarray:
     """The high watermark each row's poll recorded for the row's partition (NaN where it recorded none)."""
     ops, parts, highs = [], [], []
     for op in history.by_f("poll"):
-        for p, high in history.fields(op).get("watermarks") or ():
+        for p, high in (op.value or {}).get("watermarks") or ():
             ops.append(op.index)
             parts.append(p)
             highs.append(high)
