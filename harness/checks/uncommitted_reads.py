@@ -5,10 +5,10 @@ has; such records survive any clean leader change. Two findings, on leaders and 
 
 - a polled record that the final log does not hold at that offset (the reader saw a suffix that was
   later truncated: it was exposed before it was committed);
-- a polled offset at or above the high watermark that the serving broker reported: the poll's own
-  (librdkafka's cached high watermark as the poll returned, ``Poll.watermarks``), else the reader's next
-  statistics sample; judged only when the samples before and after agree on the broker and the leader,
-  so the watermark is that broker's, which never goes down.
+- a polled offset at or above the high watermark that the serving broker reported in the reader's
+  next statistics sample (when the samples before and after agree on the broker and the leader). The
+  poll's own cached watermark (``Poll.watermarks``) is recorded but not used: on a real cluster
+  librdkafka returned records at offsets 0 to 2 while its cache still said 0.
 
 A record polled before an unclean election of its partition and missing from the final log was
 committed and then lost to that election: that is loss of committed data, which unclean election trades
@@ -133,24 +133,4 @@ def _above_served_high_watermark(history: History, polls: pd.DataFrame) -> tuple
               & (after["broker"] == before["broker"]) & (after["leader"] == before["leader"])).to_numpy(dtype=bool)
     unattributed = int((after["hi_offset"].notna().to_numpy(dtype=bool) & ~judged).sum())
     joined = after[judged]
-    # The poll's own watermark, where recorded, is closer to the fetch than the next sample: tighter.
-    own = _poll_watermarks(history, joined)
-    limit = np.where(np.isnan(own), joined["hi_offset"].to_numpy(dtype=float), own)
-    above = joined["offset"].to_numpy(dtype=float) >= limit
-    return joined.assign(hi_offset=limit)[above], unattributed
-
-
-def _poll_watermarks(history: History, rows: pd.DataFrame) -> np.ndarray:
-    """The high watermark each row's poll recorded for the row's partition (NaN where it recorded none)."""
-    ops, parts, highs = [], [], []
-    for op in history.by_f("poll"):
-        for p, high in (op.value or {}).get("watermarks") or ():
-            ops.append(op.index)
-            parts.append(p)
-            highs.append(high)
-    if not ops or rows.empty or "op" not in rows:
-        return np.full(len(rows), np.nan)
-    table = pd.DataFrame({"op": ops, "partition": parts, "wm": highs}).drop_duplicates(["op", "partition"])
-    keyed = rows[["op", "partition"]].astype("int64").merge(table.astype({"op": "int64", "partition": "int64"}),
-                                                            on=["op", "partition"], how="left")
-    return keyed["wm"].to_numpy(dtype=float)
+    return joined[joined["offset"] >= joined["hi_offset"]], unattributed

@@ -578,10 +578,9 @@ class Poll(Record):
     histories recorded before it was."""
     watermarks: list[list[int]] | None = None
     """``[partition, high watermark]`` for each partition in this poll: librdkafka's cached high watermark
-    from its latest fetch response, read as the poll returned. Approximate: never older than the one the
-    records were served with, and from the same broker never lower; across a leader change it may be a
-    new leader's, which can lag. So the checks use it only where the reader's statistics show the same
-    broker and leader around the poll."""
+    from its latest fetch response, read as the poll returned. Approximate, and not used by the checks: on
+    a real cluster the cache was seen older than the records it came with (0 while records 0 to 2 were
+    returned)."""
 
     @classmethod
     def _cross_check(cls, value: dict[str, Any]) -> str | None:

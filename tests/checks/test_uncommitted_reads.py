@@ -161,14 +161,8 @@ def _polled_with_watermark(watermark: int, after_hi: int, broker_after: int = 1)
     return c.read([(0, 0, "a"), (0, 1, "b")])
 
 
-def test_the_polls_own_high_watermark_catches_what_the_next_sample_is_too_late_for():
-    # By the next sample the high watermark had moved past offset 1; the poll's own said 1 was uncommitted.
-    r = uncommitted_reads(_polled_with_watermark(watermark=1, after_hi=5).history())
-    assert r.count == 1 and r.examples[0]["offset"] == 1 and r.examples[0]["hi_offset"] == 1
-    assert uncommitted_reads(_polled_with_watermark(watermark=2, after_hi=5).history()).count == 0
-
-
-def test_the_polls_own_high_watermark_is_not_trusted_across_a_leader_change():
-    # The samples around the poll name different brokers: the cached watermark may be the new leader's.
-    r = uncommitted_reads(_polled_with_watermark(watermark=1, after_hi=1, broker_after=2).history())
-    assert r.count == 0 and r.notes["records_not_attributed_to_one_broker"] == 2
+def test_the_polls_own_cached_high_watermark_is_not_evidence():
+    """On a real cluster librdkafka returned records at offsets 0 to 2 while its cached high watermark still
+    said 0 (an unclean-election run in CI): the cache can be older than the records, so it decides nothing."""
+    r = uncommitted_reads(_polled_with_watermark(watermark=0, after_hi=5).history())
+    assert r.count == 0 and r.notes["above_high_watermark"] == 0
