@@ -35,6 +35,9 @@ class ActiveFault:
     before: PartitionState | None
     healed: bool = False
     watchers: list[threading.Thread] = field(default_factory=list)
+    start_effect: Effect | None = None
+    start_effect_at: float | None = None
+    """History time at which the start effect's watcher finished (seen or not); None while it watches."""
 
     @property
     def id(self) -> str:
@@ -62,6 +65,7 @@ class Nemesis:
         self._lock = threading.Lock()
         self._swept = False
         """True after a recorded sweep found nothing left, until the next inject."""
+        self._ids = 0
 
     def __enter__(self) -> Nemesis:
         self.heal_all(record=False)  # start from a known-good state
@@ -126,7 +130,7 @@ class Nemesis:
     def inject(self, spec: FaultSpec) -> ActiveFault:
         if self._stopping.is_set():
             raise FaultError(f"not injecting {spec.kind.value}: the nemesis is stopping")
-        fid = f"f{len(self.faults) + 1}"
+        fid = self._next_id()
         target = self._with_topic(spec.target)
         base = {"id": fid, "kind": spec.kind.value, "target": target.describe()}
         self.history.invoke(PROCESS, records.FaultStart(**base))
@@ -149,6 +153,18 @@ class Nemesis:
                                                       detail=detail))
         self._watch(fault, "start", lambda: fault_kind(spec.kind).start_effect(ctx, before, self.effect_timeout_s))
         return fault
+
+    def skip(self, spec: FaultSpec, reason: str) -> None:
+        """Record a fault the schedule does not inject: what it waited for did not happen."""
+        base = {"id": self._next_id(), "kind": spec.kind.value, "target": self._with_topic(spec.target).describe()}
+        self.history.invoke(PROCESS, records.FaultStart(**base))
+        self.history.fail(PROCESS, records.FaultFailed(**base, nodes=[], unsupported=False),
+                          error=f"not injected: {reason}")
+
+    def _next_id(self) -> str:
+        """f1, f2, ... in the order faults are tried (a fault that failed or was skipped keeps its id)."""
+        self._ids += 1
+        return f"f{self._ids}"
 
     def heal(self, fault: ActiveFault) -> None:
         with self._lock:  # the schedule's thread and the final sweep may both reach one fault
@@ -238,6 +254,9 @@ class Nemesis:
                 self.history.ok(PROCESS, value)
             else:
                 self.history.info(PROCESS, value, error=f"not seen: {effect.expected}")
+            if phase == "start":  # for a schedule that waits on this fault's effect
+                fault.start_effect = effect
+                fault.start_effect_at = self.history.now()
 
         t = threading.Thread(target=run, name=f"effect-{fault.id}-{phase}", daemon=True)
         fault.watchers.append(t)

@@ -25,9 +25,19 @@ class FaultSpec(Strict):
     kind: FaultKind
     target: TargetSpec = Field(default_factory=lambda: TargetSpec(role=Role.RANDOM))
     at_s: float = Field(ge=0)
-    """Seconds after the workload starts."""
+    """Seconds after the workload starts (or after the fault named by ``after`` took effect)."""
     duration_s: float | None = Field(None, ge=0)
     """How long the fault stays; none = until the workload ends. It always heals."""
+    name: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,40}$")
+    """What other faults' ``after`` and ``heal_after`` call this one."""
+    after: str | None = None
+    """The name of another fault: this one starts ``at_s`` seconds after that one was *seen to take effect*
+    (a follower out of the ISR, a leader replaced), not after the workload starts. A chain of faults then
+    sets up its situation on a slow machine as on a fast one. When the effect is not seen, this fault is
+    not injected, and the history says why."""
+    heal_after: str | None = None
+    """The name of another fault: this one heals ``duration_s`` seconds after that one was *injected*
+    (instead of after its own start), so it outlasts a chain whose timing the cluster decides."""
     _params: Params = PrivateAttr(default_factory=NoParams)
 
     @property

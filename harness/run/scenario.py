@@ -160,13 +160,39 @@ class Scenario(_Strict):
             minimum = fault.definition.min_brokers
             if self.cluster.brokers < minimum:
                 raise ValueError(f"faults[{i}].kind {fault.kind.value!r} needs at least {minimum} brokers")
-            if fault.at_s >= self.workload.duration_s:
+            if fault.after is None and fault.at_s >= self.workload.duration_s:
                 raise ValueError(f"faults[{i}].at_s ({fault.at_s}) is not within the workload's "
                                  f"{self.workload.duration_s} s")
+        _check_fault_names(self.faults)
         for kind in self.random_faults.kinds if self.random_faults else []:
             if self.cluster.brokers < (minimum := kind.definition.min_brokers):
                 raise ValueError(f"random_faults.kinds {kind.value!r} needs at least {minimum} brokers")
         return self
+
+
+def _check_fault_names(faults: list[FaultSpec]) -> None:
+    """Names are unique, ``after`` and ``heal_after`` name another fault, and no fault waits, through a
+    chain of ``after``, for itself (it would never start)."""
+    names: dict[str, int] = {}
+    for i, fault in enumerate(faults):
+        if fault.name is not None:
+            if fault.name in names:
+                raise ValueError(f"faults[{i}].name {fault.name!r} is also faults[{names[fault.name]}]'s")
+            names[fault.name] = i
+    for i, fault in enumerate(faults):
+        for field in ("after", "heal_after"):
+            ref = getattr(fault, field)
+            if ref is not None and (ref not in names or names[ref] == i):
+                raise ValueError(f"faults[{i}].{field} {ref!r} names no other fault"
+                                 + (f" (names: {', '.join(names)})" if names else " (no fault has a name)"))
+    for i, fault in enumerate(faults):
+        seen, ref = {i}, fault.after
+        while ref is not None:
+            j = names[ref]
+            if j in seen:
+                raise ValueError(f"faults[{i}].after leads to a cycle of `after`: no fault in it would start")
+            seen.add(j)
+            ref = faults[j].after
 
 
 def parse_scenario(data: dict, source: str = "<scenario>") -> Scenario:
