@@ -451,6 +451,17 @@ class Cluster(Record):
 
 @_register
 @dataclass(slots=True)
+class Lanes(Record):
+    """Several topics written side by side in this run (a comparison's cells): each lane's label and its
+    scenario (JSON form). ``harness.history.lanes`` cuts the history into one per lane."""
+
+    f: ClassVar[str] = "lanes"
+    types: ClassVar[frozenset[OpType]] = _types(OK)
+    lanes: list[dict[str, Any]]
+
+
+@_register
+@dataclass(slots=True)
 class Schedule(Record):
     """The faults the run will inject, as the scenario's fault specs (their JSON form)."""
 

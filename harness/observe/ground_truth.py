@@ -18,7 +18,7 @@ import re
 import shlex
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from harness.cluster.kraft import DATA_DIR, Broker, KafkaCluster
 from harness.history import schema as records
@@ -73,9 +73,11 @@ def _keep(path: Path | None, name: str, text: str) -> None:
             fh.write(text)
 
 
-def record_metadata(cluster: KafkaCluster, topic: str, history: HistoryWriter, keep: Path | None = None) -> int:
-    """Dump the controller's metadata log and record what concerns ``topic``, the brokers and the
-    quorum; returns how many records were written (0 with a ``metadata`` info op when it failed)."""
+def record_metadata(cluster: KafkaCluster, topic: str | Sequence[str], history: HistoryWriter,
+                    keep: Path | None = None) -> int:
+    """Dump the controller's metadata log and record what concerns ``topic`` (or each of several topics), the
+    brokers and the quorum; returns how many records were written (0 with a ``metadata`` info op when it failed)."""
+    topics = {topic} if isinstance(topic, str) else set(topic)
     node = None
     try:
         brokers = _running(cluster)
@@ -94,7 +96,7 @@ def record_metadata(cluster: KafkaCluster, topic: str, history: HistoryWriter, k
     except Exception as exc:  # recorded: the checks that need it say undecided
         history.info(PROCESS, records.MetadataUnread(node=node), error=f"{type(exc).__name__}: {exc}")
         return 0
-    topic_ids = {e.data.get("topicId") for e in entries if e.type == "TOPIC_RECORD" and e.data.get("name") == topic}
+    topic_ids = {e.data.get("topicId") for e in entries if e.type == "TOPIC_RECORD" and e.data.get("name") in topics}
     kept = 0
     for e in entries:
         if "topicId" in e.data and e.data["topicId"] not in topic_ids:
@@ -107,27 +109,30 @@ def record_metadata(cluster: KafkaCluster, topic: str, history: HistoryWriter, k
     return kept
 
 
-def record_replica_logs(cluster: KafkaCluster, topic: str, history: HistoryWriter,
+def record_replica_logs(cluster: KafkaCluster, topic: str | Sequence[str], history: HistoryWriter,
                         keep: Path | None = None) -> int:
-    """The log autopsy: every running broker's replica logs of ``topic``, with their batch headers and
-    leader-epoch checkpoints; returns how many replica logs were recorded."""
+    """The log autopsy: every running broker's replica logs of ``topic`` (or of each of several topics, in one
+    run of the dump tool per broker), with their batch headers and leader-epoch checkpoints; returns how many
+    replica logs were recorded."""
+    topics = [topic] if isinstance(topic, str) else list(topic)
+    label = topics[0] if len(topics) == 1 else f"{len(topics)}-topics"
 
     def autopsy(broker: Broker) -> list[Callable[[], None]]:
-        dirs = partition_dirs(topic, _ls(broker, f"{DATA_DIR}/{topic}-*"))
+        dirs = [d for t in topics for d in partition_dirs(t, _ls(broker, f"{DATA_DIR}/{t}-*"))]
         writes: list[Callable[[], None]] = []
         if not dirs:
             return writes
         segments = [f for d in dirs for f in _ls(broker, f"{d}/*.log")]
         text = dump_log(broker, segments, "--print-data-log") if segments else ""
-        _keep(keep, f"{topic}-node{broker.node_id}", text)
+        _keep(keep, f"{label}-node{broker.node_id}", text)
         logs = parse_data_dump(text)
         for d in dirs:
             name = d.rstrip("/").rsplit("/", 1)[-1]
-            partition = int(name.rsplit("-", 1)[1])
+            topic_name, partition = name.rsplit("-", 1)[0], int(name.rsplit("-", 1)[1])
             code, checkpoint = broker.exec(["cat", f"{d}/leader-epoch-checkpoint"])
             cols = logs.get(name)
             rec = records.ReplicaLog(
-                node=broker.node_id, topic=topic, partition=partition,
+                node=broker.node_id, topic=topic_name, partition=partition,
                 offsets=cols.offsets if cols else [], values=cols.values if cols else [],
                 leader_epochs=cols.leader_epochs if cols else [], producer_ids=cols.producer_ids if cols else [],
                 producer_epochs=cols.producer_epochs if cols else [], sequences=cols.sequences if cols else [],
@@ -142,7 +147,8 @@ def record_replica_logs(cluster: KafkaCluster, topic: str, history: HistoryWrite
     for node, future in sorted(futures.items()):
         writes, error = future.result()
         if error is not None:
-            history.info(PROCESS, records.ReplicaLogUnread(node=node, topic=topic, partition=None), error=error)
+            for t in topics:
+                history.info(PROCESS, records.ReplicaLogUnread(node=node, topic=t, partition=None), error=error)
             continue
         for write in writes:  # written from this thread, in node order, so the history reads in order
             write()

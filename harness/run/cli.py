@@ -53,10 +53,11 @@ def _cmd_compare(args) -> int:
     from harness.run.scenario import load_scenario, parse_scenario
 
     scenario = load_scenario(args.scenario)
-    if args.duration:
+    if args.duration or args.rate:
         data = scenario.model_dump(mode="json")
-        data["workload"]["duration_s"] = args.duration
-        scenario = parse_scenario(data, f"{args.scenario} with --duration {args.duration}")
+        data["workload"]["duration_s"] = args.duration or data["workload"]["duration_s"]
+        data["workload"]["rate"] = args.rate or data["workload"]["rate"]
+        scenario = parse_scenario(data, f"{args.scenario} with --duration {args.duration} --rate {args.rate}")
     cells = matrix(acks=args.acks, min_isr=args.min_isr, unclean=[u == "true" for u in args.unclean],
                    idempotence=[i == "true" for i in args.idempotence])
     if not cells:
@@ -185,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="applies to acks=all cells only")
     p.add_argument("--repeats", type=int, default=1, help="runs per cell, with seeds seed, seed+1, ...")
     p.add_argument("--duration", type=float, help="override the scenario's workload duration (s)")
+    p.add_argument("--rate", type=float, help="override the scenario's send rate, per producer of each cell (/s)")
     p.add_argument("--out", default="reports")
     p.set_defaults(func=_cmd_compare)
     p = sub.add_parser("report", help="re-check and re-render a saved run, or every run of a saved comparison, "

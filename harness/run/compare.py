@@ -1,5 +1,7 @@
 """Comparing settings: one scenario across a matrix of acks, min.insync.replicas, unclean leader election
-and idempotence, each cell repeated with different seeds, on one shared cluster (a new topic per run).
+and idempotence, as a controlled experiment: in each repeat every cell runs at once, side by side under the
+same faults (one topic per cell, all with the same replica assignment), on one shared cluster; a repeat is a
+new seed.
 
 The matrix and the documented expectations are pure; ``run_comparison`` runs it; ``write_comparison``
 writes comparison.json, comparison.md and heatmaps from the per-run reports alone.
@@ -398,8 +400,10 @@ def _promised(line: pd.Series) -> str:
 def render_markdown(summary: pd.DataFrame, meta: dict[str, Any]) -> str:
     version = meta.get("kafka_version")
     lines = [f"# Comparison: {meta['scenario']}", "",
-             (f"{meta['repeats']} run(s) per cell, seeds {meta['seeds']}, one cluster, a new topic per run; "
-              f"started {meta['started_at']}."), "", f"Command: `{meta['command']}`", "",
+             (f"{meta['repeats']} run(s) per cell, seeds {meta['seeds']}, one cluster; "
+              + ("every cell in each run, side by side under the same faults (one topic per cell, the same "
+                 "replica assignment); " if meta.get("layout") == "lanes" else "a new topic and run per cell; ")
+              + f"started {meta['started_at']}."), "", f"Command: `{meta['command']}`", "",
              versions_note(version, meta.get("image")), "",
              ("| cell | lost acked writes: runs | P(a run loses writes), 95% | lost per run: median (range) "
               "| duplicates | nonmonotonic sends | realtime order | uncommitted reads | availability (ok share) "
@@ -537,28 +541,35 @@ def rebuild_comparison(out_dir: Path | str, report_run=None, log=print) -> Path:
 
 def run_comparison(scenario: Scenario, cells: list[Cell], repeats: int, out_dir: Path | str, command: str,
                    log=print) -> Path:
+    """Every cell at once, under one fault schedule, once per repeat: one cluster for all repeats; each repeat
+    is one run (seed ``scenario.seed + r``) in which each cell has its own topic (the same replica assignment
+    for all), producers and readers; each cell's report is cut from that run's history."""
     from harness.cluster.config import DEFAULT_KAFKA_VERSION, ImageSpec
     from harness.cluster.image import ensure_image
     from harness.cluster.kraft import KafkaCluster
-    from harness.run.runner import cluster_config, run_scenario
+    from harness.run.runner import cluster_config, run_lanes
 
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out = Path(out_dir) / f"compare-{scenario.name}-{stamp}"
     image = scenario.cluster.image or ensure_image(ImageSpec(scenario.cluster.kafka_version), log=log)
     meta = {"scenario": scenario.name, "repeats": repeats, "seeds": [scenario.seed + r for r in range(repeats)],
             "started_at": _dt.datetime.now().isoformat(timespec="seconds"), "command": command,
-            "kafka_version": scenario.cluster.kafka_version or DEFAULT_KAFKA_VERSION, "image": image}
+            "kafka_version": scenario.cluster.kafka_version or DEFAULT_KAFKA_VERSION, "image": image,
+            "layout": "lanes"}
     rows: list[dict[str, Any]] = []
-    total = len(cells) * repeats
     with KafkaCluster(cluster_config(scenario, image), log=log) as cluster:
-        for n, (cell, r) in enumerate(((c, r) for c in cells for r in range(repeats)), 1):
-            topic = f"{scenario.topic.name}-{n}"
-            log(f"[{n}/{total}] {cell.label}, repeat {r + 1}")
-            result = run_scenario(cell.apply(scenario, scenario.seed + r, topic), out_dir=out / "runs",
-                                  log=lambda *_: None, cluster=cluster, run_name=f"{n:02d}-{topic}")
-            rows.append(row(cell, r, result.report, str(result.run_dir.relative_to(out))))
-            c = rows[-1]
-            log(f"        lost {c['lost_writes']}, duplicates {c['duplicates']}, nonmonotonic sends "
-                f"{c['nonmonotonic_send']}, realtime order {c['realtime_order']}, availability {c['availability']}")
+        for r in range(repeats):
+            seed = scenario.seed + r
+            lanes = [(cell.label, cell.apply(scenario, seed, f"{scenario.topic.name}-r{r}-c{i:02d}"))
+                     for i, cell in enumerate(cells)]
+            log(f"[{r + 1}/{repeats}] {len(cells)} cells side by side, seed {seed}")
+            results = run_lanes(scenario.model_copy(update={"seed": seed}), lanes, out_dir=out / "runs",
+                                log=lambda *_: None, cluster=cluster, run_name=f"r{r + 1:02d}")
+            for cell, result in zip(cells, results):
+                rows.append(row(cell, r, result.report, str(result.run_dir.relative_to(out))))
+                c = rows[-1]
+                log(f"        {cell.label}: lost {c['lost_writes']}, duplicates {c['duplicates']}, nonmonotonic "
+                    f"sends {c['nonmonotonic_send']}, realtime order {c['realtime_order']}, availability "
+                    f"{c['availability']}")
             write_comparison(rows, cells, out, meta)  # a partial table survives an interrupted comparison
     return out

@@ -21,6 +21,7 @@ from harness.cluster.image import ensure_image
 from harness.cluster.kraft import KafkaCluster, new_run_id
 from harness.errors import ClusterError
 from harness.history import schema as records
+from harness.history.lanes import lanes_of, process_prefix, write_lane
 from harness.history.loader import History
 from harness.history.writer import HistoryWriter
 from harness.nemesis.core import Nemesis
@@ -64,12 +65,17 @@ def cluster_config(scenario: Scenario, image: str) -> ClusterConfig:
                          broker_settings={k: setting_text(v) for k, v in c.broker_settings.items()})
 
 
-def create_topic(cluster: KafkaCluster, topic: TopicSpec, timeout_s: float = 60.0) -> None:
+def create_topic(cluster: KafkaCluster, topic: TopicSpec, timeout_s: float = 60.0,
+                 assignment: list[list[int]] | None = None) -> None:
+    """Create the topic and wait for a full ISR. With ``assignment`` (replicas per partition, preferred leader
+    first), exactly that replica assignment."""
     config = {"min.insync.replicas": str(topic.min_insync_replicas),
               "unclean.leader.election.enable": setting_text(topic.unclean_leader_election),
               **{k: setting_text(v) for k, v in topic.settings.items()}}
-    futures = cluster.admin.create_topics([NewTopic(topic.name, topic.partitions, topic.replication_factor,
-                                                    config=config)])
+    # the client wants the partition count beside an assignment (and no replication factor)
+    new = NewTopic(topic.name, len(assignment), replica_assignment=assignment, config=config) if assignment else \
+        NewTopic(topic.name, topic.partitions, topic.replication_factor, config=config)
+    futures = cluster.admin.create_topics([new])
     try:
         futures[topic.name].result()
     except KafkaException as exc:
@@ -79,49 +85,94 @@ def create_topic(cluster: KafkaCluster, topic: TopicSpec, timeout_s: float = 60.
         raise ClusterError(f"topic {topic.name} has no full ISR after {timeout_s:.0f} s")
 
 
+def replica_assignment(cluster: KafkaCluster, topic: str) -> list[list[int]]:
+    """A topic's replicas per partition, preferred leader first, as the cluster's metadata gives them."""
+    partitions = cluster.admin.list_topics(topic, timeout=10).topics[topic].partitions
+    if not partitions:
+        raise ClusterError(f"the cluster's metadata gives no partition of topic {topic}")
+    return [list(partitions[p].replicas) for p in sorted(partitions)]
+
+
 def run_scenario(scenario: Scenario, out_dir: Path | str = "reports", log=print,
                  cluster: KafkaCluster | None = None, run_name: str | None = None, live: bool = False) -> RunResult:
     """Run one scenario. With ``cluster``, run on that running cluster (its topic must be new there).
     ``live`` draws the workload's progress as a live block (for a terminal) instead of log lines."""
+    return run_lanes(scenario, [], out_dir, log, cluster, run_name, live)[0]
+
+
+def run_lanes(scenario: Scenario, lanes: list[tuple[str, Scenario]], out_dir: Path | str = "reports", log=print,
+              cluster: KafkaCluster | None = None, run_name: str | None = None,
+              live: bool = False) -> list[RunResult]:
+    """Run ``scenario``'s cluster, workload length and faults once, with several topics side by side: each lane
+    (label, scenario) brings its own topic, topic settings, producers and consumers. Every lane's topic gets
+    the first one's replica assignment, so a fault aimed at "the leader of partition 0" hits every lane's
+    leader at the same moment. The run writes one history; each lane's report comes from its cut
+    (``harness.history.lanes``), in ``<run>/lanes/<n>``. No lanes: the scenario alone, reported in ``<run>``."""
     run_id = new_run_id()
     run_dir = Path(out_dir) / (run_name or f"{scenario.name}-{run_id}")
     image = cluster.config.image if cluster else \
         scenario.cluster.image or ensure_image(ImageSpec(scenario.cluster.kafka_version), log=log)
     log(f"run {run_id}: scenario {scenario.name}, output in {run_dir}")
+    specs = [s for _, s in lanes] or [scenario]
     with HistoryWriter(run_dir / "history.jsonl") as history:
         history.ok(PROCESS, records.Run(run_id=run_id, scenario=scenario.model_dump(mode="json"), image=image,
                                         started_at=_dt.datetime.now().isoformat(timespec="seconds"),
                                         wall_start=round(history.wall_start, 3)))
+        if lanes:
+            history.ok(PROCESS, records.Lanes(lanes=[{"label": label, "scenario": s.model_dump(mode="json")}
+                                                     for label, s in lanes]))
         with contextlib.ExitStack() as stack:
             if cluster is None:
                 cluster = stack.enter_context(KafkaCluster(cluster_config(scenario, image), run_id=run_id, log=log))
             history.ok(PROCESS, records.Cluster(brokers=[records.Broker(node=b.node_id, rack=b.rack,
                                                                         bootstrap=b.bootstrap)
                                                          for b in cluster.brokers]))
-            create_topic(cluster, scenario.topic)
-            _run_workload(scenario, cluster, history, log, live, run_dir)
-    history = History.load(run_dir / "history.jsonl")
+            create_topic(cluster, specs[0].topic)
+            if len(specs) > 1:
+                assignment = replica_assignment(cluster, specs[0].topic.name)
+                for spec in specs[1:]:
+                    create_topic(cluster, spec.topic, assignment=assignment)
+            _run_workload(scenario, specs, cluster, history, log, live, run_dir)
+    if not lanes:
+        history = History.load(run_dir / "history.jsonl")
+        report = build_report(history)
+        write_report(report, run_dir, history)
+        return [RunResult(run_dir, report.to_json())]  # what report.json holds
+    return [report_lane(run_dir, i) for i in range(len(lanes))]
+
+
+def report_lane(run_dir: Path, n: int, plots: bool = False) -> RunResult:
+    """Cut lane ``n`` out of a run's history and report it in ``<run>/lanes/<n>`` (plots only if asked: a
+    comparison reports many lanes and reads their figures from report.json)."""
+    path = run_dir / "history.jsonl"
+    lanes = lanes_of(path)
+    lane_dir = run_dir / "lanes" / f"{n:02d}"
+    write_lane(path, lanes, n, lane_dir)
+    history = History.load(lane_dir / "history.jsonl")
     report = build_report(history)
-    write_report(report, run_dir, history)
-    return RunResult(run_dir, report.to_json())  # what report.json holds
+    write_report(report, lane_dir, history if plots else None)
+    return RunResult(lane_dir, report.to_json())
 
 
-def _run_workload(scenario: Scenario, cluster: KafkaCluster, history: HistoryWriter, log, live: bool,
-                  run_dir: Path) -> None:
+def _run_workload(scenario: Scenario, specs: list[Scenario], cluster: KafkaCluster, history: HistoryWriter, log,
+                  live: bool, run_dir: Path) -> None:
     w = scenario.workload
-    topic = scenario.topic.name
+    topics = [s.topic.name for s in specs]
+    partitions = scenario.topic.partitions
+    lane = process_prefix if len(specs) > 1 else (lambda i: "")
     producers = [
-        RecordingProducer(name=f"producer-{i}-{n}", bootstrap=cluster.bootstrap_servers, topic=topic,
-                          history=history, config=spec.client_config(), rate=w.rate, duration_s=w.duration_s,
-                          max_messages=w.max_messages)
-        for i, spec in enumerate(w.producers) for n in range(spec.count)
+        RecordingProducer(name=f"{lane(k)}producer-{i}-{n}", bootstrap=cluster.bootstrap_servers,
+                          topic=s.topic.name, history=history, config=spec.client_config(), rate=w.rate,
+                          duration_s=w.duration_s, max_messages=w.max_messages)
+        for k, s in enumerate(specs) for i, spec in enumerate(s.workload.producers) for n in range(spec.count)
     ]
     consumers = [
-        RecordingConsumer(name=f"consumer-{i}-{spec.rack or 'leader'}", bootstrap=cluster.bootstrap_servers,
-                          topic=topic, partitions=scenario.topic.partitions, history=history,
-                          client_rack=spec.rack, duration_s=w.duration_s + 10, config=dict(spec.settings))
-        for i, spec in enumerate(w.consumers)
+        RecordingConsumer(name=f"{lane(k)}consumer-{i}-{spec.rack or 'leader'}", bootstrap=cluster.bootstrap_servers,
+                          topic=s.topic.name, partitions=partitions, history=history, client_rack=spec.rack,
+                          duration_s=w.duration_s + 10, config=dict(spec.settings))
+        for k, s in enumerate(specs) for i, spec in enumerate(s.workload.consumers)
     ]
+    topic = topics[0]  # the one the sampler and the nemesis watch
     stop, abort = threading.Event(), threading.Event()
     threads = [threading.Thread(target=p.run, args=(stop, abort), name=p.name, daemon=True) for p in producers]
     readers = [threading.Thread(target=c.run, args=(stop,), name=c.name, daemon=True) for c in consumers]
@@ -158,26 +209,29 @@ def _run_workload(scenario: Scenario, cluster: KafkaCluster, history: HistoryWri
         nemesis.heal_all()
         history.ok(PROCESS, records.Phase(phase="heal"))
         log("healed; waiting for a full ISR on every partition")
-        states, waited = wait_for(lambda: all_in_sync(cluster.admin, topic), w.heal_timeout_s, 0.5)
-        if states is None:
-            history.info(PROCESS, records.Unhealthy(topic=topic),
-                         error=f"no full ISR within {w.heal_timeout_s:.0f} s")
-        else:
-            history.ok(PROCESS, records.Healthy(topic=topic, after_s=round(waited, 2)))
+        healed_at = time.monotonic()
+        for t in topics:  # one deadline for all
+            states, waited = wait_for(lambda: all_in_sync(cluster.admin, t),
+                                      max(0.0, w.heal_timeout_s - (time.monotonic() - healed_at)), 0.5)
+            if states is None:
+                history.info(PROCESS, records.Unhealthy(topic=t),
+                             error=f"no full ISR within {w.heal_timeout_s:.0f} s")
+            else:
+                history.ok(PROCESS, records.Healthy(topic=t, after_s=round(time.monotonic() - healed_at, 2)))
         # Once through the leaders, and once through a rack-aware reader in each rack (served by that
         # rack's replica where the selector allows), so a replica that diverged shows up.
         for rack in [None, *sorted(set(scenario.cluster.racks))]:
             via = f"rack {rack}" if rack else "the leaders"
-            log(f"final read of {topic} through {via}")
-            complete = final_read(cluster.bootstrap_servers, topic, scenario.topic.partitions, history,
+            log(f"final read of {', '.join(topics) if len(topics) < 4 else f'{len(topics)} topics'} through {via}")
+            complete = final_read(cluster.bootstrap_servers, topics, partitions, history,
                                   timeout_s=w.final_read_timeout_s, reader=f"rack:{rack}" if rack else "leader",
                                   client_rack=rack, process=f"final-{rack or 'leader'}")
             if not complete:
                 log(f"  the final read through {via} did not reach every end offset in time")
         # Kafka's own records, while the cluster still stands: the checks and the report rest on them.
         keep = run_dir / "ground-truth"
-        kept = record_metadata(cluster, topic, history, keep)
-        logs = record_replica_logs(cluster, topic, history, keep)
+        kept = record_metadata(cluster, topics, history, keep)
+        logs = record_replica_logs(cluster, topics, history, keep)
         log(f"recorded {kept} controller metadata record(s) and {logs} replica log(s)")
         nemesis.stop_watching()
 

@@ -58,6 +58,7 @@ EXAMPLES: dict[type[schema.Record], schema.Record] = {r.__class__: r for r in [
     Cluster(brokers=[Broker(node=1, rack="rack-a", bootstrap="127.0.0.1:9092"), Broker(node=2, rack=None,
                                                                                      bootstrap="b:9092")]),
     Schedule(faults=[{"kind": "isolate", "at_s": 5.0}]),
+    schema.Lanes(lanes=[{"label": "acks=1", "scenario": {"name": "s", "topic": {"name": "t-1"}}}]),
     Phase(phase="workload"),
     Healthy(topic="t", after_s=2.5),
     Unhealthy(topic="t"),

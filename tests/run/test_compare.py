@@ -1,4 +1,5 @@
-"""The pure parts of the comparison: the matrix, what Kafka documents per cell, the summary."""
+"""The comparison: its pure parts (the matrix, what Kafka documents per cell, the summary), and on a real
+cluster, cells side by side in one run."""
 
 import json
 from pathlib import Path
@@ -215,3 +216,40 @@ def test_rebuild_re_reports_an_older_comparison_into_the_new_rows(tmp_path):
     md = rebuild_comparison(tmp_path, report_run=lambda run_dir: report, log=lambda *_: None).read_text()
     assert "12 unclean_election (1 run)" in md
     assert json.loads((tmp_path / "comparison.json").read_text())["runs"][0]["verdicts"]["lost_writes"] == "finding"
+
+
+@pytest.mark.cluster
+def test_cells_run_side_by_side_under_the_same_kill_and_each_cell_reports_alone(tmp_path, broker_image):
+    """One repeat of two cells: one run, one topic per cell with the same replica assignment, so the one kill of
+    "the leader of partition 0" moves both cells' leaders; each cell's report is cut from the run's history and
+    re-checks offline to the same counts."""
+    from harness.history.loader import History
+    from harness.report.build import build_report
+    from harness.run.cli import SCENARIO_DIR
+    from harness.run.compare import run_comparison
+    from harness.run.scenario import load_scenario
+
+    base = load_scenario(SCENARIO_DIR / "leader-kill.toml")
+    scenario = base.model_copy(update={"workload": base.workload.model_copy(update={"duration_s": 20.0,
+                                                                                    "rate": 100})})
+    durable, loose = Cell("all", 2, False, True), Cell("1", 1, False, False)
+    out = run_comparison(scenario, [durable, loose], 1, tmp_path, "test", log=lambda *_: None)
+    saved = json.loads((out / "comparison.json").read_text())
+    assert saved["layout"] == "lanes" and [r["cell"] for r in saved["runs"]] == [durable.label, loose.label]
+    reports = [json.loads((out / r["run_dir"] / "report.json").read_text()) for r in saved["runs"]]
+    assert {r["run_dir"].rsplit("/lanes/", 1)[0] for r in saved["runs"]} == {"runs/r01"}  # one run
+    topics = [r["settings"]["topic"]["name"] for r in reports]
+    assert len(set(topics)) == 2
+    for report in reports:
+        assert report["counts"]["acknowledged"] > 500
+        (fault,) = report["faults"]
+        changes = [c for c in report["leader_changes"] if c["partition"] == 0]
+        # the controller's record of this cell's own topic: its leader moved away from the killed broker
+        assert changes and changes[0]["source"] == "controller" and changes[0]["from"] == fault["nodes"][0]
+    assert reports[0]["checks"]["lost_writes"]["count"] == 0 and reports[0]["verdict"] == "pass"
+    assert reports[0]["settings"]["producers"][0]["acks"] == "all"
+    assert reports[1]["settings"]["producers"][0]["acks"] == "1"
+    for r, report in zip(saved["runs"], reports):  # a cell's cut history re-checks offline to the same counts
+        again = build_report(History.load(out / r["run_dir"] / "history.jsonl")).to_json()
+        assert {c: v["count"] for c, v in again["checks"].items()} == \
+            {c: v["count"] for c, v in report["checks"].items()}
