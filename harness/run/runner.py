@@ -87,10 +87,14 @@ def create_topic(cluster: KafkaCluster, topic: TopicSpec, timeout_s: float = 60.
 
 def replica_assignment(cluster: KafkaCluster, topic: str) -> list[list[int]]:
     """A topic's replicas per partition, preferred leader first, as the cluster's metadata gives them."""
-    partitions = cluster.admin.list_topics(topic, timeout=10).topics[topic].partitions
-    if not partitions:
-        raise ClusterError(f"the cluster's metadata gives no partition of topic {topic}")
-    return [list(partitions[p].replicas) for p in sorted(partitions)]
+    def read() -> list[list[int]] | None:  # a broker whose metadata cache lags may not know the topic yet
+        partitions = cluster.admin.list_topics(topic, timeout=10).topics[topic].partitions
+        return [list(partitions[p].replicas) for p in sorted(partitions)] or None
+
+    assignment, _ = wait_for(read, 30.0, 0.5)
+    if assignment is None:
+        raise ClusterError(f"the cluster's metadata gave no partition of topic {topic} within 30 s")
+    return assignment
 
 
 def run_scenario(scenario: Scenario, out_dir: Path | str = "reports", log=print,
