@@ -59,7 +59,11 @@ def _cmd_compare(args) -> int:
         data["workload"]["rate"] = args.rate or data["workload"]["rate"]
         scenario = parse_scenario(data, f"{args.scenario} with --duration {args.duration} --rate {args.rate}")
     cells = matrix(acks=args.acks, min_isr=args.min_isr, unclean=[u == "true" for u in args.unclean],
-                   idempotence=[i == "true" for i in args.idempotence])
+                   idempotence=[i == "true" for i in args.idempotence], versions=args.kafka_versions or ())
+    if args.kafka_versions and len(args.kafka_versions) == 1:
+        data = scenario.model_dump(mode="json")
+        data["cluster"]["kafka_version"], data["cluster"]["image"] = args.kafka_versions[0], None
+        scenario = parse_scenario(data, f"{args.scenario} with --kafka-versions {args.kafka_versions[0]}")
     if not cells:
         raise HarnessError("the matrix is empty (idempotence=true needs acks=all)")
     command = "kafka-chaos compare " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "kafka-chaos compare"
@@ -187,6 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=1, help="runs per cell, with seeds seed, seed+1, ...")
     p.add_argument("--duration", type=float, help="override the scenario's workload duration (s)")
     p.add_argument("--rate", type=float, help="override the scenario's send rate, per producer of each cell (/s)")
+    p.add_argument("--kafka-versions", nargs="+", metavar="V",
+                   help="run the matrix on each of these Kafka versions (one cluster each, the same seeds)")
     p.add_argument("--out", default="reports")
     p.set_defaults(func=_cmd_compare)
     p = sub.add_parser("report", help="re-check and re-render a saved run, or every run of a saved comparison, "

@@ -33,27 +33,35 @@ class Cell:
     min_insync_replicas: int
     unclean: bool
     idempotence: bool
+    kafka_version: str | None = None
+    """Set when the comparison runs several Kafka versions (one cluster each); None: the scenario's."""
 
     @property
     def label(self) -> str:
         return (f"acks={self.acks} minISR={self.min_insync_replicas} unclean={str(self.unclean).lower()} "
-                f"idem={str(self.idempotence).lower()}")
+                f"idem={str(self.idempotence).lower()}" + (f" kafka={self.kafka_version}" if self.kafka_version else ""))
 
     def apply(self, scenario: Scenario, seed: int, topic: str) -> Scenario:
         producers = [p.model_copy(update={"acks": self.acks, "enable_idempotence": self.idempotence})
                      for p in scenario.workload.producers]
-        return scenario.model_copy(update={
+        update = {
             "seed": seed,
             "topic": scenario.topic.model_copy(update={"name": topic, "min_insync_replicas": self.min_insync_replicas,
                                                        "unclean_leader_election": self.unclean}),
             "workload": scenario.workload.model_copy(update={"producers": producers}),
-        })
+        }
+        if self.kafka_version:
+            update["cluster"] = scenario.cluster.model_copy(update={"kafka_version": self.kafka_version,
+                                                                    "image": None})
+        return scenario.model_copy(update=update)
 
 
-def matrix(acks=ACKS, min_isr=MIN_ISR, unclean=UNCLEAN, idempotence=(False, True)) -> list[Cell]:
-    """Every combination; idempotence applies only with acks=all (librdkafka requires it)."""
-    return [Cell(a, m, u, i) for a in acks for m in min_isr for u in unclean for i in idempotence
-            if a == "all" or not i]
+def matrix(acks=ACKS, min_isr=MIN_ISR, unclean=UNCLEAN, idempotence=(False, True),
+           versions: tuple[str, ...] | list[str] = ()) -> list[Cell]:
+    """Every combination; idempotence applies only with acks=all (librdkafka requires it). With more than one
+    Kafka version, every combination once per version."""
+    return [Cell(a, m, u, i, v) for v in (versions if len(versions) > 1 else [None]) for a in acks
+            for m in min_isr for u in unclean for i in idempotence if a == "all" or not i]
 
 
 CHECK_COLUMNS = ("lost_writes", "duplicates", "nonmonotonic_send", "realtime_order", "uncommitted_reads")
@@ -296,8 +304,10 @@ def summarize(rows: list[dict[str, Any]], cells: list[Cell], kafka_version: Any 
         runs = [r for r in rows if r.get("cell") == cell.label]
         if not runs:
             continue
+        version = cell.kafka_version or kafka_version
         line: dict[str, Any] = {"cell": cell.label, "acks": cell.acks, "min_isr": cell.min_insync_replicas,
-                                "unclean": cell.unclean, "idempotence": cell.idempotence, "repeats": len(runs)}
+                                "unclean": cell.unclean, "idempotence": cell.idempotence, "repeats": len(runs),
+                                "versioned": cell.kafka_version is not None}
         for check in CHECK_COLUMNS:
             line.update(_check_stats(runs, check))
         interval = wilson(line["lost_writes_runs"], line["lost_writes_of"])
@@ -314,8 +324,8 @@ def summarize(rows: list[dict[str, Any]], cells: list[Cell], kafka_version: Any 
         line["lost_write_causes"] = lost_causes_per_cell(runs)
         line["matches"] = _matches(line, expect)
         line["why"] = why(cell)
-        line["elr"] = elr_note(cell, kafka_version)
-        line["kafka_version"] = kafka_version
+        line["elr"] = elr_note(cell, version)
+        line["kafka_version"] = version
         out.append(line)
     return pd.DataFrame(out)
 
@@ -397,6 +407,18 @@ def _promised(line: pd.Series) -> str:
     return "all five" if len(none) == len(CHECK_COLUMNS) else ", ".join(TITLES[c] for c in none) or "–"
 
 
+def _versions_notes(summary: pd.DataFrame, version: Any, image: str | None) -> list[str]:
+    """The version note: one for the comparison's version, or, when cells ran on several versions (one cluster
+    each, the same seeds and schedule), one per version."""
+    versions = list(dict.fromkeys(summary["kafka_version"])) if "versioned" in summary and \
+        summary["versioned"].any() else []
+    if len(versions) < 2:
+        return [versions_note(version, image), ""]
+    return [f"Kafka versions side by side: {', '.join(map(str, versions))} (one cluster each; the same seeds, so "
+            "the same fault schedule, and the same cells).", "",
+            *[f"- {versions_note(v)}" for v in versions], ""]
+
+
 def render_markdown(summary: pd.DataFrame, meta: dict[str, Any]) -> str:
     version = meta.get("kafka_version")
     lines = [f"# Comparison: {meta['scenario']}", "",
@@ -404,7 +426,7 @@ def render_markdown(summary: pd.DataFrame, meta: dict[str, Any]) -> str:
               + ("every cell in each run, side by side under the same faults (one topic per cell, the same "
                  "replica assignment); " if meta.get("layout") == "lanes" else "a new topic and run per cell; ")
               + f"started {meta['started_at']}."), "", f"Command: `{meta['command']}`", "",
-             versions_note(version, meta.get("image")), "",
+             *_versions_notes(summary, version, meta.get("image")),
              ("| cell | lost acked writes: runs | P(a run loses writes), 95% | lost per run: median (range) "
               "| duplicates | nonmonotonic sends | realtime order | uncommitted reads | availability (ok share) "
               "| p99 ack latency ms | Kafka documents none of | matches the documentation |"),
@@ -442,7 +464,8 @@ def _grid(summary: pd.DataFrame) -> tuple[list[str], list[str], dict[tuple[str, 
     """Heatmap rows (acks, idempotence), columns (min ISR, unclean) and the cell line at each place."""
     at = {}
     for _, line in summary.iterrows():
-        r = f"acks={line['acks']}" + (" idem" if line["idempotence"] else "")
+        r = (f"Kafka {line['kafka_version']}\n" if line.get("versioned") is True else "") \
+            + f"acks={line['acks']}" + (" idem" if line["idempotence"] else "")
         c = f"minISR={line['min_isr']}\nunclean={str(line['unclean']).lower()}"
         at[(r, c)] = line
     return sorted({r for r, _ in at}), sorted({c for _, c in at}), at
@@ -530,7 +553,7 @@ def rebuild_comparison(out_dir: Path | str, report_run=None, log=print) -> Path:
     fields = {f for f in Cell.__dataclass_fields__}
     rows, cells = [], []
     for n, old in enumerate(saved["runs"], 1):
-        cell = Cell(**{k: old[k] for k in fields})
+        cell = Cell(**{k: old[k] for k in fields if k in old})  # older rows have no kafka_version
         if cell not in cells:
             cells.append(cell)
         log(f"[{n}/{len(saved['runs'])}] re-checking {old['run_dir']}")
@@ -541,9 +564,10 @@ def rebuild_comparison(out_dir: Path | str, report_run=None, log=print) -> Path:
 
 def run_comparison(scenario: Scenario, cells: list[Cell], repeats: int, out_dir: Path | str, command: str,
                    log=print) -> Path:
-    """Every cell at once, under one fault schedule, once per repeat: one cluster for all repeats; each repeat
-    is one run (seed ``scenario.seed + r``) in which each cell has its own topic (the same replica assignment
-    for all), producers and readers; each cell's report is cut from that run's history."""
+    """Every cell at once, under one fault schedule, once per repeat: one cluster per Kafka version for all its
+    repeats; each repeat is one run (seed ``scenario.seed + r``, the same for every version) in which each cell
+    has its own topic (the same replica assignment for all), producers and readers; each cell's report is cut
+    from that run's history."""
     from harness.cluster.config import DEFAULT_KAFKA_VERSION, ImageSpec
     from harness.cluster.image import ensure_image
     from harness.cluster.kraft import KafkaCluster
@@ -551,25 +575,34 @@ def run_comparison(scenario: Scenario, cells: list[Cell], repeats: int, out_dir:
 
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out = Path(out_dir) / f"compare-{scenario.name}-{stamp}"
-    image = scenario.cluster.image or ensure_image(ImageSpec(scenario.cluster.kafka_version), log=log)
+    versions = list(dict.fromkeys(c.kafka_version for c in cells))
+    default = scenario.cluster.kafka_version or DEFAULT_KAFKA_VERSION
     meta = {"scenario": scenario.name, "repeats": repeats, "seeds": [scenario.seed + r for r in range(repeats)],
             "started_at": _dt.datetime.now().isoformat(timespec="seconds"), "command": command,
-            "kafka_version": scenario.cluster.kafka_version or DEFAULT_KAFKA_VERSION, "image": image,
+            "kafka_version": default if versions == [None] else ", ".join(str(v) for v in versions),
             "layout": "lanes"}
     rows: list[dict[str, Any]] = []
-    with KafkaCluster(cluster_config(scenario, image), log=log) as cluster:
-        for r in range(repeats):
-            seed = scenario.seed + r
-            lanes = [(cell.label, cell.apply(scenario, seed, f"{scenario.topic.name}-r{r}-c{i:02d}"))
-                     for i, cell in enumerate(cells)]
-            log(f"[{r + 1}/{repeats}] {len(cells)} cells side by side, seed {seed}")
-            results = run_lanes(scenario.model_copy(update={"seed": seed}), lanes, out_dir=out / "runs",
-                                log=lambda *_: None, cluster=cluster, run_name=f"r{r + 1:02d}")
-            for cell, result in zip(cells, results):
-                rows.append(row(cell, r, result.report, str(result.run_dir.relative_to(out))))
-                c = rows[-1]
-                log(f"        {cell.label}: lost {c['lost_writes']}, duplicates {c['duplicates']}, nonmonotonic "
-                    f"sends {c['nonmonotonic_send']}, realtime order {c['realtime_order']}, availability "
-                    f"{c['availability']}")
-            write_comparison(rows, cells, out, meta)  # a partial table survives an interrupted comparison
+    for version in versions:
+        group = [c for c in cells if c.kafka_version == version]
+        base = group[0].apply(scenario, scenario.seed, scenario.topic.name) if version else scenario
+        image = base.cluster.image or ensure_image(ImageSpec(base.cluster.kafka_version), log=log)
+        meta.setdefault("images", []).append(image)
+        meta["image"] = ", ".join(meta["images"])
+        with KafkaCluster(cluster_config(base, image), log=log) as cluster:
+            for r in range(repeats):
+                seed = scenario.seed + r
+                lanes = [(cell.label, cell.apply(scenario, seed, f"{scenario.topic.name}-r{r}-c{i:02d}"))
+                         for i, cell in enumerate(group)]
+                log(f"[{r + 1}/{repeats}] {len(group)} cells side by side, seed {seed}"
+                    + (f", Kafka {version}" if version else ""))
+                results = run_lanes(base.model_copy(update={"seed": seed}), lanes, out_dir=out / "runs",
+                                    log=lambda *_: None, cluster=cluster,
+                                    run_name=(f"kafka-{version}-" if version else "") + f"r{r + 1:02d}")
+                for cell, result in zip(group, results):
+                    rows.append(row(cell, r, result.report, str(result.run_dir.relative_to(out))))
+                    c = rows[-1]
+                    log(f"        {cell.label}: lost {c['lost_writes']}, duplicates {c['duplicates']}, "
+                        f"nonmonotonic sends {c['nonmonotonic_send']}, realtime order {c['realtime_order']}, "
+                        f"availability {c['availability']}")
+                write_comparison(rows, cells, out, meta)  # a partial table survives an interrupted comparison
     return out

@@ -19,6 +19,7 @@ from harness.run.compare import (
     wilson,
     write_comparison,
 )
+from harness.run.scenario import parse_scenario
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "reports" / "example-comparison" / "comparison.json"
 META = {"scenario": "s", "repeats": 2, "seeds": [1, 2], "started_at": "now", "command": "c"}
@@ -201,7 +202,7 @@ def test_eligible_leader_replicas_change_the_note_not_the_documented_answer():
 
 def test_the_saved_example_comparison_still_summarizes(tmp_path):
     saved = json.loads(EXAMPLE.read_text())
-    cells = list(dict.fromkeys(Cell(**{k: r[k] for k in Cell.__dataclass_fields__}) for r in saved["runs"]))
+    cells = list(dict.fromkeys(Cell(**{k: r[k] for k in Cell.__dataclass_fields__ if k in r}) for r in saved["runs"]))
     md = write_comparison(saved["runs"], cells, tmp_path, {k: v for k, v in saved.items()
                                                            if k not in ("runs", "cells")}).read_text()
     assert "| acks=all minISR=2 unclean=true idem=true | 1 of 1 | 21%–100% | 1,781 |" in md
@@ -253,3 +254,21 @@ def test_cells_run_side_by_side_under_the_same_kill_and_each_cell_reports_alone(
         again = build_report(History.load(out / r["run_dir"] / "history.jsonl")).to_json()
         assert {c: v["count"] for c, v in again["checks"].items()} == \
             {c: v["count"] for c, v in report["checks"].items()}
+
+
+def test_kafka_versions_multiply_the_matrix_and_each_line_reads_for_its_version(tmp_path):
+    cells = matrix(acks=["1"], min_isr=[2], unclean=[False], idempotence=[False], versions=["4.0.1", "4.3.1"])
+    assert [c.label for c in cells] == ["acks=1 minISR=2 unclean=false idem=false kafka=4.0.1",
+                                        "acks=1 minISR=2 unclean=false idem=false kafka=4.3.1"]
+    assert matrix(acks=["1"], min_isr=[2], unclean=[False], versions=["4.3.1"])[0].kafka_version is None
+    applied = cells[0].apply(parse_scenario({"name": "s"}), 3, "t")
+    assert applied.cluster.kafka_version == "4.0.1" and applied.topic.name == "t" and applied.seed == 3
+    rows = [{**row(c, 0, _report(lost=n), f"runs/{c.kafka_version}"), "kafka_version": c.kafka_version}
+            for c, n in zip(cells, (0, 12))]
+    summary = summarize(rows, cells, "4.0.1, 4.3.1")
+    assert list(summary["kafka_version"]) == ["4.0.1", "4.3.1"]
+    old, new = summary.iloc[0], summary.iloc[1]
+    assert old["elr"] == "" and "eligible leader replicas" in new["elr"]  # on by default from 4.1 only
+    md = write_comparison(rows, cells, tmp_path, {**META, "repeats": 1, "kafka_version": "4.0.1, 4.3.1"}).read_text()
+    assert "Kafka versions side by side: 4.0.1, 4.3.1" in md
+    assert "| acks=1 minISR=2 unclean=false idem=false kafka=4.3.1 | 1 of 1 |" in md
