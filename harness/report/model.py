@@ -170,9 +170,16 @@ class Fault:
         return ("node " if len(self.nodes) == 1 else "nodes ") + ", ".join(str(n) for n in self.nodes)
 
     @property
+    def injected(self) -> bool:
+        """False for a fault that was asked for but failed, or that the schedule did not inject (its errors say why)."""
+        return self.in_force is not None
+
+    @property
     def window_text(self) -> str:
         if self.start is None:
             return "never started"
+        if not self.injected:
+            return f"not injected (at {self.start:.1f} s)"
         late = f" (in force from {self.in_force:.1f} s)" if self.in_force is not None and \
             self.in_force - self.start >= 0.5 else ""
         if self.end is None:
@@ -739,10 +746,10 @@ def _n(count: int, noun: str, plural: str | None = None) -> str:
 
 def _fault_phrase(f: Fault) -> str:
     text = f"{f.kind} {f.target} → {f.nodes_text}"
-    if f.start is not None:
+    if f.start is not None and f.injected:
         text += f" at {f.start:.1f} s" + (f" for {f.end - f.start:.1f} s" if f.end is not None else ", never healed")
     else:
-        text += ", not injected"
+        text += ", not injected" + (f" ({f.errors[-1].removeprefix('fault: ')})" if f.errors else "")
     if f.detail:
         text += f": {f.detail}"
     recorded = _recorded_phrase(f)

@@ -9,6 +9,7 @@ writes comparison.json, comparison.md and heatmaps from the per-run reports alon
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import math
@@ -407,6 +408,21 @@ def _promised(line: pd.Series) -> str:
     return "all five" if len(none) == len(CHECK_COLUMNS) else ", ".join(TITLES[c] for c in none) or "–"
 
 
+def _resets_text(meta: dict[str, Any]) -> str:
+    """How the cluster was made clean between repeats (a comparison from before resets says nothing)."""
+    resets = meta.get("resets")
+    if not resets:
+        return ""
+    fresh = [x for x in resets if not x.get("verified")]
+    text = (f" Between repeats the cluster was reset and verified clean (the previous repeat's topics deleted and "
+            f"gone from every broker, every broker running and registered, no fault left): "
+            f"{len(resets) - len(fresh)} of {len(resets)} resets verified")
+    if fresh:
+        text += "; after the others a fresh cluster: " + "; ".join(
+            f"before repeat {x['before_repeat']}: {', '.join(x['problems'])}" for x in fresh)
+    return text + "."
+
+
 def _versions_notes(summary: pd.DataFrame, version: Any, image: str | None) -> list[str]:
     """The version note: one for the comparison's version, or, when cells ran on several versions (one cluster
     each, the same seeds and schedule), one per version."""
@@ -425,7 +441,7 @@ def render_markdown(summary: pd.DataFrame, meta: dict[str, Any]) -> str:
              (f"{meta['repeats']} run(s) per cell, seeds {meta['seeds']}, one cluster; "
               + ("every cell in each run, side by side under the same faults (one topic per cell, the same "
                  "replica assignment); " if meta.get("layout") == "lanes" else "a new topic and run per cell; ")
-              + f"started {meta['started_at']}."), "", f"Command: `{meta['command']}`", "",
+              + f"started {meta['started_at']}." + _resets_text(meta)), "", f"Command: `{meta['command']}`", "",
              *_versions_notes(summary, version, meta.get("image")),
              ("| cell | lost acked writes: runs | P(a run loses writes), 95% | lost per run: median (range) "
               "| duplicates | nonmonotonic sends | realtime order | uncommitted reads | availability (ok share) "
@@ -571,6 +587,7 @@ def run_comparison(scenario: Scenario, cells: list[Cell], repeats: int, out_dir:
     from harness.cluster.config import DEFAULT_KAFKA_VERSION, ImageSpec
     from harness.cluster.image import ensure_image
     from harness.cluster.kraft import KafkaCluster
+    from harness.run.reset import reset_cluster
     from harness.run.runner import cluster_config, run_lanes
 
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -588,11 +605,22 @@ def run_comparison(scenario: Scenario, cells: list[Cell], repeats: int, out_dir:
         image = base.cluster.image or ensure_image(ImageSpec(base.cluster.kafka_version), log=log)
         meta.setdefault("images", []).append(image)
         meta["image"] = ", ".join(meta["images"])
-        with KafkaCluster(cluster_config(base, image), log=log) as cluster:
+        with contextlib.ExitStack() as stack:
+            cluster = stack.enter_context(KafkaCluster(cluster_config(base, image), log=log))
             for r in range(repeats):
                 seed = scenario.seed + r
                 lanes = [(cell.label, cell.apply(scenario, seed, f"{scenario.topic.name}-r{r}-c{i:02d}"))
                          for i, cell in enumerate(group)]
+                if r > 0:  # the cluster as a fresh one would be, or a fresh one
+                    problems = reset_cluster(cluster, [t for _, s in previous for t in [s.topic.name]])
+                    meta.setdefault("resets", []).append(
+                        {"kafka_version": version, "before_repeat": r + 1, "verified": not problems,
+                         "problems": problems})
+                    if problems:
+                        log(f"reset not verified ({'; '.join(problems)}): a fresh cluster for repeat {r + 1}")
+                        stack.close()
+                        cluster = stack.enter_context(KafkaCluster(cluster_config(base, image), log=log))
+                previous = lanes
                 log(f"[{r + 1}/{repeats}] {len(group)} cells side by side, seed {seed}"
                     + (f", Kafka {version}" if version else ""))
                 results = run_lanes(base.model_copy(update={"seed": seed}), lanes, out_dir=out / "runs",

@@ -20,7 +20,15 @@ from harness.history.writer import HistoryWriter
 from harness.nemesis import netfilter
 from harness.nemesis.core import Nemesis
 from harness.nemesis.spec import FaultSpec
-from harness.observe.state import active_controller, agreed_state, all_in_sync, partition_state, wait_for
+from harness.observe.state import (
+    active_controller,
+    agreed_state,
+    all_in_sync,
+    partition_state,
+    quorum_leader,
+    quorum_tool_leader,
+    wait_for,
+)
 
 pytestmark = pytest.mark.cluster
 
@@ -232,10 +240,13 @@ def test_latency_reports_itself_unsupported_without_netem(cluster, topic, nemesi
 
 def test_killing_the_active_controller_elects_another(cluster, topic, nemesis):
     old = active_controller(cluster)
+    assert old == quorum_leader(cluster) == quorum_tool_leader(cluster)  # the files say what the quorum says
     f = nemesis.inject(fault("kill", "controller"))
     assert f.nodes == [old]
     new, _ = wait_for(lambda: (c if (c := active_controller(cluster, exclude={old})) != old else None), 40)
     assert new is not None and new != old
+    agreed, _ = wait_for(lambda: True if quorum_tool_leader(cluster, exclude={old}) == new else None, 20)
+    assert agreed
     nemesis.heal(f)
     assert "active controller moved" in recorded_effects(nemesis, f.id)["start"]
 

@@ -221,9 +221,10 @@ def test_rebuild_re_reports_an_older_comparison_into_the_new_rows(tmp_path):
 
 @pytest.mark.cluster
 def test_cells_run_side_by_side_under_the_same_kill_and_each_cell_reports_alone(tmp_path, broker_image):
-    """One repeat of two cells: one run, one topic per cell with the same replica assignment, so the one kill of
-    "the leader of partition 0" moves both cells' leaders; each cell's report is cut from the run's history and
-    re-checks offline to the same counts."""
+    """Two repeats of two cells: each repeat one run, one topic per cell with the same replica assignment, so the
+    one kill of "the leader of partition 0" moves both cells' leaders; each cell's report is cut from the run's
+    history and re-checks offline to the same counts; between the repeats a verified reset deletes the first
+    repeat's topics."""
     from harness.history.loader import History
     from harness.report.build import build_report
     from harness.run.cli import SCENARIO_DIR
@@ -231,14 +232,17 @@ def test_cells_run_side_by_side_under_the_same_kill_and_each_cell_reports_alone(
     from harness.run.scenario import load_scenario
 
     base = load_scenario(SCENARIO_DIR / "leader-kill.toml")
-    scenario = base.model_copy(update={"workload": base.workload.model_copy(update={"duration_s": 20.0,
+    scenario = base.model_copy(update={"workload": base.workload.model_copy(update={"duration_s": 15.0,
                                                                                     "rate": 100})})
     durable, loose = Cell("all", 2, False, True), Cell("1", 1, False, False)
-    out = run_comparison(scenario, [durable, loose], 1, tmp_path, "test", log=lambda *_: None)
+    out = run_comparison(scenario, [durable, loose], 2, tmp_path, "test", log=lambda *_: None)
     saved = json.loads((out / "comparison.json").read_text())
-    assert saved["layout"] == "lanes" and [r["cell"] for r in saved["runs"]] == [durable.label, loose.label]
-    reports = [json.loads((out / r["run_dir"] / "report.json").read_text()) for r in saved["runs"]]
-    assert {r["run_dir"].rsplit("/lanes/", 1)[0] for r in saved["runs"]} == {"runs/r01"}  # one run
+    assert saved["layout"] == "lanes" and [r["cell"] for r in saved["runs"]] == [durable.label, loose.label] * 2
+    assert saved["resets"] == [{"kafka_version": None, "before_repeat": 2, "verified": True, "problems": []}]
+    assert "1 of 1 resets verified" in (out / "comparison.md").read_text()
+    runs = [r for r in saved["runs"] if r["repeat"] == 0]
+    reports = [json.loads((out / r["run_dir"] / "report.json").read_text()) for r in runs]
+    assert {r["run_dir"].rsplit("/lanes/", 1)[0] for r in runs} == {"runs/r01"}  # one run
     topics = [r["settings"]["topic"]["name"] for r in reports]
     assert len(set(topics)) == 2
     for report in reports:
@@ -250,7 +254,7 @@ def test_cells_run_side_by_side_under_the_same_kill_and_each_cell_reports_alone(
     assert reports[0]["checks"]["lost_writes"]["count"] == 0 and reports[0]["verdict"] == "pass"
     assert reports[0]["settings"]["producers"][0]["acks"] == "all"
     assert reports[1]["settings"]["producers"][0]["acks"] == "1"
-    for r, report in zip(saved["runs"], reports):  # a cell's cut history re-checks offline to the same counts
+    for r, report in zip(runs, reports):  # a cell's cut history re-checks offline to the same counts
         again = build_report(History.load(out / r["run_dir"] / "history.jsonl")).to_json()
         assert {c: v["count"] for c, v in again["checks"].items()} == \
             {c: v["count"] for c, v in report["checks"].items()}

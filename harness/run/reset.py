@@ -1,0 +1,56 @@
+"""A verified reset of a running cluster between two runs on it (a comparison's repeats): the next run must
+find the cluster as a fresh one would be, or not run on it at all.
+
+Verified: every broker container running (none paused or stopped), no iptables rule of the harness left in
+any broker, every broker registered and a replicated probe topic with a full ISR (``wait_ready``), and the
+previous run's topics deleted and gone from every broker's metadata. Anything else is a problem, named in
+one line; the caller then starts a fresh cluster and says so.
+"""
+
+from __future__ import annotations
+
+import time
+
+from harness.cluster.kraft import KafkaCluster
+from harness.nemesis import netfilter
+
+
+def reset_cluster(cluster: KafkaCluster, topics: list[str], timeout_s: float = 60.0) -> list[str]:
+    """Delete ``topics`` and verify the cluster is clean; returns the problems found ([]: verified)."""
+    problems: list[str] = []
+    for b in cluster.brokers:
+        try:
+            if (status := b.status()) != "running":
+                problems.append(f"broker {b.node_id} is {status}")
+            elif rules := netfilter.rules(b):
+                problems.append(f"broker {b.node_id} keeps {len(rules)} iptables rule(s)")
+        except Exception as exc:
+            problems.append(f"broker {b.node_id}: {type(exc).__name__}: {exc}")
+    if problems:
+        return problems
+    try:
+        cluster.wait_ready(timeout_s)
+    except Exception as exc:
+        return [f"not ready: {exc}"]
+    if topics:
+        for topic, future in cluster.admin.delete_topics(topics, operation_timeout=30).items():
+            try:
+                future.result()
+            except Exception as exc:
+                problems.append(f"topic {topic} not deleted: {exc}")
+    deadline = time.monotonic() + timeout_s
+    left = set(topics)
+    while left and time.monotonic() < deadline:
+        left = set()
+        for b in cluster.brokers:  # each broker's own metadata cache
+            try:
+                known = cluster.admin_via(b.node_id).list_topics(timeout=5).topics
+            except Exception as exc:
+                left.add(f"(broker {b.node_id} did not answer: {type(exc).__name__})")
+                continue
+            left |= set(topics) & set(known)
+        if left:
+            time.sleep(0.5)
+    if left:
+        problems.append(f"still listed after {timeout_s:.0f} s: {', '.join(sorted(left))}")
+    return problems
