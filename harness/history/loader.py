@@ -42,7 +42,7 @@ def _read(path: Path | str) -> Iterator[tuple[Op, int, int]]:
     with open(path, "rb") as fh:
         for n, line in enumerate(fh, 1):
             start, at = at, at + len(line)
-            if not line.strip():
+            if not line or line.isspace():  # (as ``not line.strip()``, without copying the line)
                 continue
             try:
                 op = _op(orjson.loads(line))
@@ -119,7 +119,7 @@ class StoredOp(Op):
     time: it is rarely asked for); ``head`` holds the value's other fields, ``extent`` the number of records
     of a poll or read and the offset of its last one."""
 
-    __slots__ = ("head", "extent", "source", "at", "size")
+    __slots__ = ("at", "extent", "head", "size", "source")
 
     @property  # type: ignore[override]
     def value(self) -> Any:
@@ -199,7 +199,8 @@ class History:
         return self._record_tables().sends
 
     def reads(self, f: str | None = None) -> pd.DataFrame:
-        """One row per record observed by a poll or the final read (``f``, "poll" or "read", narrows to one)."""
+        """One row per record observed by a poll or the final read (``f``, "poll" or "read", narrows to one).
+        Both together are the polls' rows, then the final read's, each in the order of its own table."""
         tables = self._record_tables()
         return tables.reads[f] if f is not None else tables.all_reads
 
