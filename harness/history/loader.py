@@ -9,6 +9,7 @@ import orjson
 import pandas as pd
 
 from harness.errors import HistoryError
+from harness.history.hugepages import no_synchronous_huge_pages
 from harness.history.ops import Op, OpType, gc_paused
 from harness.history.schema import (
     ENVELOPE,
@@ -162,6 +163,7 @@ class History:
         The records of sends, polls, reads and replica logs go into the tables' columns as they are read,
         each value string kept once; their ops keep the other fields (``StoredOp``), and read their records
         back from the file if asked for ``value``."""
+        no_synchronous_huge_pages()
         with gc_paused():
             builder = RecordBuilder()
             source = _Source(Path(path))
