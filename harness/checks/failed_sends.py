@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harness.checks.codes import outcome_is
 from harness.checks.final_reads import final_read_coverage, names
 from harness.checks.result import CheckResult, present_in, records
 from harness.history.loader import History
@@ -27,7 +28,7 @@ NAME = "failed_sends_landed"
 
 def failed_sends_landed(history: History) -> CheckResult:
     sends = history.sends()
-    failed = sends[sends["outcome"] == "fail"]
+    failed = sends[outcome_is(history, "fail")]
     if failed.empty:
         return CheckResult(NAME, 0, skipped="no send failed (definitely not written)")
     reads = history.reads()
