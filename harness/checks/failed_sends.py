@@ -74,6 +74,7 @@ def _where(landed: pd.DataFrame, reads: pd.DataFrame, logs: pd.DataFrame) -> pd.
         return landed.assign(found_in=[])
     landed = landed.drop(columns=["partition", "offset"]).reset_index(drop=True)
     first = reads[reads["vid"].isin(landed["vid"])].drop_duplicates("vid")[["vid", "f", "partition", "offset"]]
+    first = first.astype({"f": object})  # a categorical column would take no other strings below
     out = landed.merge(first.rename(columns={"f": "found_in"}), on="vid", how="left")
     missing = out["found_in"].isna().to_numpy(dtype=bool)
     if missing.any() and not logs.empty:

@@ -486,14 +486,13 @@ def _reads_frames(reads: dict[str, _ReadColumns], rank: np.ndarray, strings: np.
     if n_topics > 1:
         vid *= n_topics
         vid += np.asarray([topic_codes[t] for r in parts for t in r.topic], dtype=np.int64)[op_of]
-    f = np.empty(len(parts), dtype=object)
-    f[:] = [r.f for r in parts]
     columns = {"value": _objects(strings[codes]), "vid": vid}
     del codes
     columns.update({"partition": present(spent("partition")), "offset": present(spent("offset"))})
     every = pd.DataFrame({
-        "process": _objects(per_op("process")), "f": _objects(np.repeat(f, sizes)),
-        "reader": _objects(per_op("reader")), "time": per_op("time", float),
+        "process": _objects(per_op("process")),
+        "f": _categories([r.f for r in parts], np.repeat(np.arange(len(parts)), sizes)),
+        "reader": _categories([x for r in parts for x in r.reader], op_of), "time": per_op("time", float),
         "topic": _objects(per_op("topic")), "op": per_op("op", np.int64), **columns,
     }, columns=READ_COLUMNS, copy=False)
     frames, start = {}, 0
@@ -501,6 +500,18 @@ def _reads_frames(reads: dict[str, _ReadColumns], rank: np.ndarray, strings: np.
         frames[r.f] = every.iloc[start:start + size].reset_index(drop=True)
         start += size
     return frames, every
+
+
+def _categories(values: list, at: np.ndarray) -> pd.Series:
+    """``values[at]`` as a categorical column: a few distinct strings (``f``, ``reader``), one small code
+    per row instead of an object pointer. Its categories are sorted, so it sorts as the strings would; a
+    column holding anything but strings stays an object column (a categorical cannot hold None)."""
+    uniques = sorted(set(values)) if all(type(v) is str for v in values) else None
+    if uniques is None or len(uniques) > 127:
+        return _objects(np.asarray(values, dtype=object)[at] if len(values) else np.zeros(0, dtype=object))
+    index = {v: i for i, v in enumerate(uniques)}
+    codes = np.asarray([index[v] for v in values], dtype=np.int8)[at] if len(values) else np.zeros(0, np.int8)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object)), copy=False)
 
 
 def _objects(items) -> pd.Series:
