@@ -2,7 +2,7 @@
 
 Writes a synthetic run directory per size whose ``history.jsonl`` is shaped like a real run's, at a
 realistic pace, then runs ``kafka-chaos report <dir>`` on it in a child process and measures that
-process alone: its wall time and its peak resident memory (``os.wait4``'s rusage of that one child, so
+process alone: its wall time, CPU time and peak resident memory (``os.wait4``'s rusage of that one child, so
 no other child's peak can leak in). A second child repeats the report in process with timers around its
 steps (import / load / tables / checks / report model / plots and rendering), so the harness itself
 carries no timing code.
@@ -371,8 +371,9 @@ def ensure_history(run_dir: Path, n: int) -> dict:
 # -- measuring ------------------------------------------------------------------------------------------------
 
 
-def run_child(cmd: list[str]) -> tuple[int, float, int, str, str]:
-    """Run ``cmd``; its exit code, wall seconds, peak RSS in bytes (that child alone), stdout, stderr."""
+def run_child(cmd: list[str]) -> tuple[int, float, int, float, str, str]:
+    """Run ``cmd``; its exit code, wall seconds, peak RSS in bytes and CPU seconds (user + system) of that
+    child alone, stdout, stderr."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
@@ -382,21 +383,22 @@ def run_child(cmd: list[str]) -> tuple[int, float, int, str, str]:
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return proc.returncode, wall, usage.ru_maxrss * 1024, out.read().decode(), err.read().decode()
+        return (proc.returncode, wall, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime, out.read().decode(),
+                err.read().decode())
 
 
-def report_once(run_dir: Path) -> tuple[float, int]:
-    """``kafka-chaos report <run_dir>`` in a child: its wall time and peak RSS; the run must pass."""
-    code, wall, rss, stdout, stderr = run_child([*KAFKA_CHAOS, "report", str(run_dir)])
+def report_once(run_dir: Path) -> tuple[float, int, float]:
+    """``kafka-chaos report <run_dir>`` in a child: its wall time, peak RSS and CPU time; the run must pass."""
+    code, wall, rss, cpu, stdout, stderr = run_child([*KAFKA_CHAOS, "report", str(run_dir)])
     if code != 0 or "verdict: pass" not in stdout:
         raise SystemExit(f"kafka-chaos report {run_dir} exited {code} (a clean synthetic run must pass):\n"
                          f"{stdout}\n{stderr}")
-    return wall, rss
+    return wall, rss, cpu
 
 
 def breakdown(run_dir: Path) -> dict:
     """The report's steps, timed in a child (``--time-steps``)."""
-    code, wall, rss, stdout, stderr = run_child([PYTHON, str(Path(__file__).resolve()), "--time-steps",
+    code, wall, rss, _, stdout, stderr = run_child([PYTHON, str(Path(__file__).resolve()), "--time-steps",
                                                  str(run_dir)])
     if code != 0:
         raise SystemExit(f"timing the steps of {run_dir} failed ({code}):\n{stderr}")
@@ -482,9 +484,9 @@ def main() -> None:
                   flush=True)
             runs = []
             for i in range(args.repeats):
-                wall, rss = report_once(run_dir)
-                runs.append((wall, rss))
-                print(f"  report {i + 1}: {wall:.2f} s, peak RSS {_mib(rss)} MiB", flush=True)
+                wall, rss, cpu = report_once(run_dir)
+                runs.append((wall, rss, cpu))
+                print(f"  report {i + 1}: {wall:.2f} s (CPU {cpu:.2f} s), peak RSS {_mib(rss)} MiB", flush=True)
             rows.append((n, summary, runs))
             if not args.no_breakdown:
                 s = breakdown(run_dir)
@@ -496,18 +498,19 @@ def main() -> None:
             shutil.rmtree(base, ignore_errors=True)
 
     print()
-    print(f"{'sends':>10} {'ops':>8} {'history':>11} {'runs':>4} {'wall (s)':>9} {'peak RSS':>10} "
+    print(f"{'sends':>10} {'ops':>8} {'history':>11} {'runs':>4} {'wall (s)':>9} {'CPU (s)':>8} {'peak RSS':>10} "
           f"{'µs/send':>8} {'B/send':>7}  goal")
     for n, summary, runs in rows:
-        wall = statistics.median(w for w, _ in runs)
-        rss = statistics.median(r for _, r in runs)
+        wall = statistics.median(w for w, _, _ in runs)
+        rss = statistics.median(r for _, r, _ in runs)
+        cpu = statistics.median(c for _, _, c in runs)
         goal = GOALS.get(n)
         verdict = "–"
         if goal:
             verdict = (f"≤ {goal[0]:g} s {'met' if wall <= goal[0] else 'MISSED'}, ≤ {goal[1] >> 30} GiB "
                        f"{'met' if rss <= goal[1] else 'MISSED'}")
         print(f"{n:>10,} {summary['ops']:>8,} {summary['bytes'] / (1 << 20):>7,.0f} MiB {len(runs):>4} "
-              f"{wall:>9.2f} {_mib(rss):>6} MiB {wall / n * 1e6:>8.2f} {rss / n:>7,.0f}  {verdict}")
+              f"{wall:>9.2f} {cpu:>8.2f} {_mib(rss):>6} MiB {wall / n * 1e6:>8.2f} {rss / n:>7,.0f}  {verdict}")
     if steps:
         print()
         print("Steps of one more report per size, in process: wall seconds (CPU seconds), peak RSS so far in MiB")
