@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harness.checks.codes import outcome_is
 from harness.checks.final_reads import final_read_coverage, names
 from harness.checks.result import CheckResult, present_in, records
 from harness.history.loader import History
@@ -27,7 +28,7 @@ NAME = "failed_sends_landed"
 
 def failed_sends_landed(history: History) -> CheckResult:
     sends = history.sends()
-    failed = sends[sends["outcome"] == "fail"]
+    failed = sends[outcome_is(history, "fail")]
     if failed.empty:
         return CheckResult(NAME, 0, skipped="no send failed (definitely not written)")
     reads = history.reads()
@@ -73,6 +74,7 @@ def _where(landed: pd.DataFrame, reads: pd.DataFrame, logs: pd.DataFrame) -> pd.
         return landed.assign(found_in=[])
     landed = landed.drop(columns=["partition", "offset"]).reset_index(drop=True)
     first = reads[reads["vid"].isin(landed["vid"])].drop_duplicates("vid")[["vid", "f", "partition", "offset"]]
+    first = first.astype({"f": object})  # a categorical column would take no other strings below
     out = landed.merge(first.rename(columns={"f": "found_in"}), on="vid", how="left")
     missing = out["found_in"].isna().to_numpy(dtype=bool)
     if missing.any() and not logs.empty:

@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harness.checks.codes import coded
+from harness.checks.places import Places, final_log
 from harness.checks.result import MAX_EXAMPLES, CheckResult
 from harness.history.loader import History
 from harness.history.ops import OpType
@@ -103,9 +105,26 @@ def in_partitions(df: pd.DataFrame, partitions: Iterable[Partition]) -> np.ndarr
     wanted = list(partitions)
     if not len(df) or not wanted:
         return np.zeros(len(df), dtype=bool)
-    part = pd.Series(df["partition"]).astype("Int64").fillna(-1).to_numpy(dtype="int64")
-    keys = pd.MultiIndex.from_arrays([df["topic"].to_numpy(dtype=object), part])
-    return np.asarray(keys.isin(wanted), dtype=bool)
+    column = df["partition"]
+    if str(column.dtype) in ("Int64", "int64"):
+        part = column.to_numpy(dtype="int64", na_value=-1)
+    else:
+        part = pd.Series(column).astype("Int64").fillna(-1).to_numpy(dtype="int64")
+    topics = list(dict.fromkeys(t for t, _ in wanted))
+    numbers = [p for _, p in wanted]
+    low, width = min(numbers), max(numbers) - min(numbers) + 1
+    if not all(isinstance(t, str) for t in topics) or width > 1_000_000:
+        keys = pd.MultiIndex.from_arrays([df["topic"].to_numpy(dtype=object), part])
+        return np.asarray(keys.isin(wanted), dtype=bool)
+    # A few topics and partitions: a table of them, looked up by each row's topic and partition number.
+    table = np.zeros((len(topics), width), dtype=bool)
+    for t, p in wanted:
+        table[topics.index(t), p - low] = True
+    code = coded(df["topic"].to_numpy(dtype=object), topics)
+    inside = np.flatnonzero((code >= 0) & (part >= low) & (part < low + width))
+    out = np.zeros(len(df), dtype=bool)
+    out[inside] = table[code[inside], part[inside] - low]
+    return out
 
 
 def partitions_of(df: pd.DataFrame) -> set[Partition]:
@@ -200,17 +219,76 @@ def _differing(history: History, done: pd.DataFrame, compared: pd.DataFrame
     reads = history.reads("read")
     bounds = compared.reset_index()[["topic", "partition", "readers", "bound"]]
     who = done[["process", "topic", "partition"]].merge(bounds, on=["topic", "partition"])
-    rows = pd.DataFrame({"process": reads["process"].to_numpy(dtype=object),
-                         "topic": reads["topic"].to_numpy(dtype=object),
-                         "partition": reads["partition"].to_numpy(dtype="int64"),
-                         "offset": reads["offset"].to_numpy(dtype="int64"),
-                         "vid": reads["vid"].to_numpy(dtype="int64")}).merge(
-        who.astype({"partition": "int64"}), on=["process", "topic", "partition"])
-    rows = rows[rows["offset"] < rows["bound"]].drop_duplicates(["process", "topic", "partition", "offset"])
-    per_offset = rows.groupby(["topic", "partition", "offset"], sort=True).agg(
-        held=("vid", "size"), lo=("vid", "min"), hi=("vid", "max"), readers=("readers", "first"))
-    bad = per_offset[(per_offset["held"] < per_offset["readers"]) | (per_offset["lo"] != per_offset["hi"])]
-    return [(str(t), int(p), int(o)) for t, p, o in bad.index], len(per_offset)
+    # Each record's reader and partition, coded through the op that read it (an op has one process and
+    # topic), then looked up in ``who`` by array indexing: millions of records, a few dozen readers.
+    vid = reads["vid"].to_numpy(dtype="int64")
+    if not len(vid):
+        return [], 0
+    process, topic = reads["process"].to_numpy(dtype=object), reads["topic"].to_numpy(dtype=object)
+    op = reads["op"].to_numpy(dtype="int64")
+    opens = np.empty(len(op), dtype=bool)
+    opens[0] = True
+    np.not_equal(op[1:], op[:-1], out=opens[1:])
+    starts = np.flatnonzero(opens)
+    run = np.cumsum(opens, dtype=np.int64)
+    run -= 1
+    del opens
+    pair_code: dict[tuple[Any, Any], int] = {}
+    topic_code: dict[Any, int] = {}
+    run_pair = np.array([pair_code.setdefault((process[i], topic[i]), len(pair_code)) for i in starts.tolist()],
+                        dtype=np.int64)
+    run_topic = np.array([topic_code.setdefault(topic[i], len(topic_code)) for i in starts.tolist()], dtype=np.int64)
+    partition, offset = reads["partition"].to_numpy(dtype="int64"), reads["offset"].to_numpy(dtype="int64")
+    pmin, width = int(partition.min()), int(partition.max()) - int(partition.min()) + 1
+    bound = np.full(len(pair_code) * width, -np.inf)
+    readers = np.zeros(len(topic_code) * width, dtype=np.int64)
+    for w in who.itertuples(index=False):
+        if (w.process, w.topic) in pair_code and pmin <= int(w.partition) < pmin + width:
+            bound[pair_code[(w.process, w.topic)] * width + int(w.partition) - pmin] = w.bound
+            readers[topic_code[w.topic] * width + int(w.partition) - pmin] = w.readers
+    # Below the bound, each reader's first record at each offset (as the records are ordered).
+    key = run_pair[run]  # the reader and partition of each record
+    key *= width
+    key += partition
+    key -= pmin
+    rows = np.flatnonzero(offset < bound[key])
+    key, at_offset = key[rows], offset[rows]
+    if not _first_at_each_offset(key, at_offset):
+        mine = Places(key, np.zeros(len(key), dtype=np.int64), at_offset)
+        keep = mine.first_rows()[mine.code] == np.arange(len(rows))
+        rows, key, at_offset = rows[keep], key[keep], at_offset[keep]
+    del key, at_offset
+    # Per offset: how many readers hold it, and whether they hold the same value (the final read's
+    # places: ``harness.checks.places.final_log``, of these same records).
+    places = final_log(history).places
+    code = places.code[rows]
+    held = np.bincount(code, minlength=places.size)
+    lo = np.full(places.size, np.iinfo(np.int64).max, dtype=np.int64)
+    hi = np.full(places.size, np.iinfo(np.int64).min, dtype=np.int64)
+    np.minimum.at(lo, code, vid[rows])
+    np.maximum.at(hi, code, vid[rows])
+    first = np.full(places.size, len(rows), dtype=np.int64)
+    np.minimum.at(first, code, np.arange(len(rows), dtype=np.int64))
+    del code
+    present = first < len(rows)
+    at = rows[first[present]]
+    want = np.zeros(places.size, dtype=np.int64)
+    want[present] = readers[run_topic[run[at]] * width + (partition[at] - pmin)]
+    bad = np.flatnonzero(present & ((held < want) | (lo != hi)))
+    found = [(str(topic[i]), int(partition[i]), int(offset[i])) for i in rows[first[bad]].tolist()]
+    return sorted(found), int(present.sum())
+
+
+def _first_at_each_offset(key: np.ndarray, offset: np.ndarray) -> bool:
+    """Whether every record is its reader-partition's (``key``) first at its offset, for certain: each
+    reader-partition's records are one run of rising offsets, as a final read records them."""
+    if len(key) < 2:
+        return True
+    same = key[1:] == key[:-1]
+    if not (offset[1:][same] > offset[:-1][same]).all():
+        return False
+    opens = np.flatnonzero(~same) + 1
+    return len(np.unique(key[np.concatenate([[0], opens])])) == len(opens) + 1
 
 
 def _examples(history: History, done: pd.DataFrame, offsets: list[tuple[str, int, int]]) -> list[dict[str, Any]]:

@@ -30,12 +30,14 @@ from harness.checks.causes import (
     lost_write_causes,
     writers_below_all,
 )
+from harness.checks.codes import coded, outcome_is
 from harness.checks.final_reads import (
     final_read_coverage,
     names,
     not_judged_reason,
     partitions_of,
 )
+from harness.checks.places import Places, final_log, read_topic_codes, read_topics
 from harness.checks.result import MAX_EXAMPLES, CheckResult
 from harness.history.loader import History
 
@@ -43,25 +45,27 @@ from harness.history.loader import History
 def inconsistent_offsets(history: History) -> CheckResult:
     reads = history.reads()
     sends = history.sends()
-    acked = sends[(sends["outcome"] == "ok") & sends["offset"].notna()]
+    acked = sends[outcome_is(history, "ok") & sends["offset"].notna().to_numpy(dtype=bool)]
     acked = acked[acked["offset"].to_numpy(dtype="int64", na_value=-1) >= 0]
     if reads.empty and acked.empty:
         return CheckResult("inconsistent_offsets", 0, skipped="nothing was read")
     coverage = final_read_coverage(history)
-    # An offset is consistent when the smallest and largest id of the values read there agree.
-    topics, uniques = pd.factorize(reads["topic"])
-    frame = pd.DataFrame({"topic": topics, "partition": reads["partition"].to_numpy(dtype="int64"),
-                          "offset": reads["offset"].to_numpy(dtype="int64"), "vid": reads["vid"]})
-    grouped = frame.groupby(["topic", "partition", "offset"], sort=False)
-    span = grouped["vid"].agg(["min", "max"])
-    read_vs_read = (span["min"] != span["max"]).to_numpy(dtype=bool)
+    # An offset is consistent when every record read there holds the same value (each place in the log is
+    # a small integer: ``harness.checks.places``).
+    uniques = read_topics(history)
+    places = _ReadPlaces(history, uniques)
+    read_vs_read = places.mixed
     # An acknowledged offset is consistent when every final read that holds it holds the acknowledged value.
     final = history.reads("read")
-    displaced, compared, rewritten = _acknowledged_vs_log(acked, final, pd.Index(uniques))
-    ack_vs_log = np.asarray(span.index.isin(displaced), dtype=bool) if len(displaced) else np.zeros(len(span), bool)
+    displaced, compared, rewritten = _acknowledged_vs_log(history, acked, uniques)
+    ack_vs_log = np.zeros(len(read_vs_read), dtype=bool)
+    if len(displaced):  # every one of them was read: the final read holds it
+        at = places.final.of(*(displaced.get_level_values(i).to_numpy(dtype=np.int64) for i in range(3)))
+        ack_vs_log[at[at >= 0]] = True
     unjudged_acks = acked[~compared & ~coverage.judged(acked)]
     unjudged = partitions_of(unjudged_acks)
-    notes: dict[str, Any] = {"offsets_read": len(span), "acknowledged_offsets_compared": int(compared.sum()),
+    notes: dict[str, Any] = {"offsets_read": places.count,
+                             "acknowledged_offsets_compared": int(compared.sum()),
                              "read_vs_read": int(read_vs_read.sum()), "acknowledged_vs_log": int(ack_vs_log.sum()),
                              "acknowledged_offset_rewritten_after_loss": rewritten}
     if unjudged:
@@ -71,12 +75,12 @@ def inconsistent_offsets(history: History) -> CheckResult:
     is_bad = read_vs_read | ack_vs_log
     if not is_bad.any():
         return CheckResult("inconsistent_offsets", 0, [], decided=not unjudged, notes=notes)
-    # The rows read at divergent offsets (the group numbers follow the order of ``span``), and the
-    # acknowledgements the log contradicts (their time is the acknowledgement's).
-    rows = reads[is_bad[grouped.ngroup().to_numpy()]]
+    # The rows read at divergent offsets, and the acknowledgements the log contradicts (their time is the
+    # acknowledgement's).
+    rows = reads[places.rows(is_bad)]
     acks = displaced_acks = acked.iloc[0:0]  # every acknowledgement at a contradicted offset; those it displaced
     if len(displaced):
-        acks = acked[_at(acked, uniques, span.index[ack_vs_log])]
+        acks = acked[_at(acked, uniques, displaced)]
         displaced_acks = acks[~present_at(acks, final)]
     g = grounds(history)
     evidence = pd.concat([rows[["topic", "partition", "offset", "time", "vid"]],
@@ -121,6 +125,37 @@ def inconsistent_offsets(history: History) -> CheckResult:
                                       offsets["offset"].tolist(), why.causes.tolist())))
 
 
+class _ReadPlaces:
+    """The places of every record read, numbered as the final read's places (``final_log``), then the
+    places only polls reached (usually none): the final read's places are worked out once per history,
+    for every check, and the polls are looked up in them."""
+
+    def __init__(self, history: History, topics: list):
+        log = final_log(history)
+        polls = history.reads("poll")  # ``history.reads()`` is the polls, then the final read
+        self.final, self._final_codes = log.places, log.places.code
+        vids = polls["vid"].to_numpy(dtype=np.int64)
+        codes = read_topic_codes(history, polls)  # as ``topics`` codes them: both are read_topics(history)
+        self._at, there = log.holds(codes, polls["partition"].to_numpy(dtype="int64"),
+                                    polls["offset"].to_numpy(dtype="int64"), vids)
+        mixed = log.mixed.copy()
+        mixed[self._at[(self._at >= 0) & ~there]] = True  # a poll holds another value than the final read
+        self._elsewhere = np.flatnonzero(self._at < 0)
+        self._extra = Places(codes[self._elsewhere], polls["partition"].to_numpy(dtype="int64")[self._elsewhere],
+                             polls["offset"].to_numpy(dtype="int64")[self._elsewhere])
+        self.mixed = np.concatenate([mixed, self._extra.mixed(vids[self._elsewhere])])
+        """Per place (the final read's, then the polls' others), whether the records there disagree."""
+        self.count = int(self.final.held().sum() + self._extra.held().sum())
+
+    def rows(self, bad: np.ndarray) -> np.ndarray:
+        """A mask of ``history.reads()``'s rows at the places ``bad`` marks (numbered as ``mixed``)."""
+        polls = np.zeros(len(self._at), dtype=bool)
+        inside = self._at >= 0
+        polls[inside] = bad[self._at[inside]]
+        polls[self._elsewhere] = bad[self.final.size + self._extra.code]
+        return np.concatenate([polls, bad[self._final_codes]])
+
+
 def _keys(df: pd.DataFrame, topics: pd.Index) -> pd.MultiIndex:
     """(topic code, partition, offset) of each row, the topic coded as in ``topics`` (-1: a topic not read)."""
     return pd.MultiIndex.from_arrays([topics.get_indexer(df["topic"].to_numpy(dtype=object)),
@@ -128,7 +163,7 @@ def _keys(df: pd.DataFrame, topics: pd.Index) -> pd.MultiIndex:
 
 
 def _at(df: pd.DataFrame, topics, offsets: pd.MultiIndex) -> np.ndarray:
-    """A mask of the rows of ``df`` at one of ``offsets`` (coded as ``span``'s index)."""
+    """A mask of the rows of ``df`` at one of ``offsets`` (topics coded as in ``topics``)."""
     return np.asarray(_keys(df, pd.Index(topics)).isin(offsets), dtype=bool)
 
 
@@ -143,26 +178,34 @@ def present_at(acks: pd.DataFrame, final: pd.DataFrame) -> np.ndarray:
         dtype=bool)
 
 
-def _acknowledged_vs_log(acked: pd.DataFrame, final: pd.DataFrame, topics: pd.Index
-                         ) -> tuple[pd.MultiIndex, np.ndarray]:
+def _acknowledged_vs_log(history: History, acked: pd.DataFrame, topics: list
+                         ) -> tuple[pd.MultiIndex, np.ndarray, int]:
     """The offsets (topics coded as in ``topics``) where a final read holds a value other than the one
     acknowledged there while it holds the acknowledged value at another offset, a mask of the
     acknowledgements that some final read reached (holds a record at), and how many acknowledgements were
     rewritten by another value with theirs nowhere in the log (lost writes, not counted here)."""
+    final = history.reads("read")
     if not len(acked) or final.empty:
         return pd.MultiIndex.from_arrays([[], [], []]), np.zeros(len(acked), dtype=bool), 0
     key = ["topic", "partition", "offset"]
-    held = pd.DataFrame({"topic": topics.get_indexer(final["topic"].to_numpy(dtype=object)),
-                         "partition": final["partition"].to_numpy(dtype="int64"),
-                         "offset": final["offset"].to_numpy(dtype="int64"), "held": final["vid"].to_numpy()},
+    log = final_log(history)  # its topics are coded as in ``topics``: both are read_topics(history)
+    atopic, avid = coded(acked["topic"].to_numpy(dtype=object), topics), acked["vid"].to_numpy()
+    apart, aoff = acked["partition"].to_numpy(dtype="int64"), acked["offset"].to_numpy(dtype="int64")
+    at, there = log.holds(atopic, apart, aoff, avid)
+    compared = at >= 0
+    contradicted = compared & (log.mixed[np.maximum(at, 0)] | ~there)
+    if not contradicted.any():
+        return pd.MultiIndex.from_arrays([[], [], []]), compared, 0
+    # The acknowledgements some final read contradicts, joined with every final record at their offsets.
+    rows = np.flatnonzero(contradicted)
+    near = final[np.isin(log.places.code, at[rows])]
+    held = pd.DataFrame({"topic": coded(near["topic"].to_numpy(dtype=object), topics),
+                         "partition": near["partition"].to_numpy(dtype="int64"),
+                         "offset": near["offset"].to_numpy(dtype="int64"), "held": near["vid"].to_numpy()},
                         copy=False)
-    mine = pd.DataFrame({"topic": topics.get_indexer(acked["topic"].to_numpy(dtype=object)),
-                         "partition": acked["partition"].to_numpy(dtype="int64"),
-                         "offset": acked["offset"].to_numpy(dtype="int64"), "vid": acked["vid"].to_numpy(),
-                         "row": np.arange(len(acked))}, copy=False)
+    mine = pd.DataFrame({"topic": atopic[rows], "partition": apart[rows], "offset": aoff[rows], "vid": avid[rows],
+                         "row": rows}, copy=False)
     joined = mine.merge(held, on=key, how="inner")
-    compared = np.zeros(len(acked), dtype=bool)
-    compared[joined["row"].to_numpy()] = True
     differs = joined[joined["vid"].to_numpy() != joined["held"].to_numpy()]
     # The acknowledged value elsewhere in the log: the broker acknowledged an offset its log does not give that
     # value (Jepsen's inconsistent offsets). Nowhere in the log: the write was lost and its offset reused by a

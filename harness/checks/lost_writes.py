@@ -15,6 +15,7 @@ Partitions read to the end are still judged. Failed sends that landed are ``fail
 from __future__ import annotations
 
 from harness.checks.causes import cause_notes, grounds, lost_write_causes
+from harness.checks.codes import outcome_is
 from harness.checks.final_reads import (
     final_read_coverage,
     names,
@@ -43,7 +44,7 @@ def lost_writes(history: History) -> CheckResult:
     sends = history.sends()
     final = history.reads("read")
     sends = sends.assign(landed=present_in(sends, final))
-    acked = sends[sends["outcome"] == "ok"]
+    acked = sends[outcome_is(history, "ok")]
     missing = acked[~acked["landed"]]
     # Only a partition some final reader read to the end can prove a write absent: set the others apart.
     judged = coverage.judged(missing)
@@ -52,8 +53,8 @@ def lost_writes(history: History) -> CheckResult:
     unjudged = coverage.incomplete | partitions_of(unconfirmed)
     notes: dict = {
         "acknowledged": len(acked),
-        "indeterminate_landed": int(((sends["outcome"] == "info") & sends["landed"]).sum()),
-        "indeterminate_missing": int(((sends["outcome"] == "info") & ~sends["landed"]).sum()),
+        "indeterminate_landed": int((outcome_is(history, "info") & sends["landed"]).sum()),
+        "indeterminate_missing": int((outcome_is(history, "info") & ~sends["landed"]).sum()),
         "unconfirmed_in_unreadable_partitions": len(unconfirmed),
     }
     decided = bool(coverage.complete) and not unjudged

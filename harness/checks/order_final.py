@@ -84,8 +84,9 @@ def reach_of(history: History, topics: np.ndarray, partitions: np.ndarray) -> np
 def held(history: History, vid: np.ndarray, partition: np.ndarray, offset: np.ndarray) -> np.ndarray:
     """A mask: which (value, partition, offset) some final reader read, that value at that offset.
 
-    Looked up by the value's id, not joined: a value sits at one offset in nearly every history, and the
-    few values the final read holds at more than one offset are checked one by one."""
+    Looked up by the value's id, not joined: a value sits at one offset in nearly every history (however
+    many final readers hold it there), and the few values the final read holds at more than one offset
+    are checked one by one."""
     final = history.reads("read")
     out = np.zeros(len(vid), dtype=bool)
     if not len(final) or not len(vid):
@@ -96,14 +97,17 @@ def held(history: History, vid: np.ndarray, partition: np.ndarray, offset: np.nd
     size = int(max(fv.max(), vid.max())) + 1
     where = np.full(size, -1, dtype=np.int64)
     where[fv] = np.arange(len(fv))
-    copies = np.bincount(fv, minlength=size)
+    # Every final reader holds each value: a value is at one place when all its copies agree on it.
+    elsewhere = np.zeros(size, dtype=bool)
+    j = where[fv]
+    elsewhere[fv[(fp != fp[j]) | (fo != fo[j])]] = True
     j = where[vid]
     found = j >= 0
     j = np.where(found, j, 0)
     out = found & (fp[j] == partition) & (fo[j] == offset)
-    several = np.flatnonzero(found & (copies[vid] > 1))
+    several = np.flatnonzero(found & elsewhere[vid])
     if len(several):
-        many = np.flatnonzero(copies[fv] > 1)
+        many = np.flatnonzero(elsewhere[fv])
         places = set(zip(fv[many].tolist(), fp[many].tolist(), fo[many].tolist()))
         out[several] = [k in places for k in zip(vid[several].tolist(), partition[several].tolist(),
                                                  offset[several].tolist())]

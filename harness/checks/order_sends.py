@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from harness.checks.codes import outcome_is
 from harness.checks.order_final import (
     group_cummax,
     held,
@@ -47,7 +48,7 @@ class _Acked:
 def _acked(history: History) -> _Acked:
     def build() -> _Acked:
         sends = history.sends()
-        ok = (sends["outcome"] == "ok").to_numpy(dtype=bool)
+        ok = outcome_is(history, "ok")
         has = ok & sends["partition"].notna().to_numpy(dtype=bool) & sends["offset"].notna().to_numpy(dtype=bool)
         has[has] = sends["offset"].to_numpy(dtype=np.int64, na_value=-1)[has] >= 0
         acked = sends[has]

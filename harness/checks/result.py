@@ -61,7 +61,14 @@ def present_in(df: pd.DataFrame, other: pd.DataFrame) -> np.ndarray:
     """A mask of the rows of ``df`` whose (topic, value) also appears in ``other`` (by the history's ``vid``)."""
     if len(df) == 0 or len(other) == 0:
         return np.zeros(len(df), dtype=bool)
-    return pd.Index(other["vid"].to_numpy()).unique().get_indexer(df["vid"].to_numpy()) >= 0
+    mine, theirs = df["vid"].to_numpy(), other["vid"].to_numpy()
+    if mine.dtype.kind == theirs.dtype.kind == "i":  # ids are small integers: a table, not a hash
+        low, high = min(int(mine.min()), int(theirs.min())), max(int(mine.max()), int(theirs.max()))
+        if low >= 0 and high <= 4 * (len(mine) + len(theirs)) + 1_000_000:
+            seen = np.zeros(high + 1, dtype=bool)
+            seen[theirs] = True
+            return seen[mine]
+    return pd.Index(theirs).unique().get_indexer(mine) >= 0
 
 
 def records(df, columns: list[str], limit: int = MAX_EXAMPLES) -> list[dict[str, Any]]:

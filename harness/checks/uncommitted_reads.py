@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harness.checks.codes import coded
 from harness.checks.final_reads import (
     FinalReadCoverage,
     final_read_coverage,
@@ -37,6 +38,7 @@ from harness.checks.final_reads import (
     not_judged_reason,
     partitions_of,
 )
+from harness.checks.places import final_log, read_topic_codes
 from harness.checks.result import MAX_EXAMPLES, CheckResult, records
 from harness.history.loader import History
 from harness.observe.leadership import unclean_elections
@@ -79,15 +81,20 @@ def _not_in_final_log(history: History, polls: pd.DataFrame, coverage: FinalRead
     judged, and how many polled records lie in them."""
     judged = coverage.judged(polls)
     unjudged = partitions_of(polls[~judged])
-    polls = polls[judged]
+    polls = polls if judged.all() else polls[judged]
     if polls.empty:
         return polls.assign(final_value=[]), names(unjudged), int((~judged).sum())
     final = history.reads("read")
     key = ["topic", "partition", "offset"]
-    held = final[key + ["vid"]].drop_duplicates().assign(_held=True)
-    there = polls.merge(held, on=key + ["vid"], how="left")["_held"].notna().to_numpy(dtype=bool)
+    log = final_log(history)
+    at, there = log.holds(read_topic_codes(history, polls),
+                          polls["partition"].to_numpy(dtype="int64"), polls["offset"].to_numpy(dtype="int64"),
+                          polls["vid"].to_numpy(dtype="int64"))
     bad = polls[~there].drop_duplicates(["topic", "partition", "offset", "value"])
-    log = final.drop_duplicates(key)[key + ["value"]].rename(columns={"value": "final_value"})
+    # The value the final read holds there (its first record at that offset), for the few polled records
+    # it does not hold: only the final records at their offsets are looked at.
+    near = final[np.isin(log.places.code, at[~there])] if len(bad) else final.iloc[0:0]
+    log = near.drop_duplicates(key)[key + ["value"]].rename(columns={"value": "final_value"})
     bad = bad.merge(log, on=key, how="left")
     return bad, names(unjudged), int((~judged).sum())
 
@@ -122,15 +129,43 @@ def _above_served_high_watermark(history: History, polls: pd.DataFrame) -> tuple
     if stats.empty:
         return polls.iloc[0:0].assign(broker=[], hi_offset=[]), 0
     stats = stats[stats["hi_offset"].notna() & (stats["hi_offset"] >= 0)]
-    left = polls.sort_values("time").astype({"process": object, "topic": object, "partition": "int64",
-                                             "offset": "int64"})
     right = stats[["process", "topic", "partition", "time", "broker", "leader", "hi_offset"]].sort_values("time")
     right = right.astype({"process": object, "topic": object, "partition": "int64", "hi_offset": "int64"})
-    by = ["process", "topic", "partition"]
-    after = pd.merge_asof(left, right, on="time", by=by, direction="forward")
-    before = pd.merge_asof(left, right, on="time", by=by, direction="backward")
+    # The polled records in order of time (as ``sort_values`` orders them), matched with the samples by
+    # reader, topic and partition as one integer, each carried as its position only: a million records
+    # are not copied, and only the ones found above the watermark are taken in the end.
+    order = polls["time"].reset_index(drop=True).sort_values().index.to_numpy()
+    by, right = _by(polls, right)
+    left = pd.DataFrame({"time": polls["time"].to_numpy()[order], "by": by[order]}, copy=False)
+    after = pd.merge_asof(left, right, on="time", by="by", direction="forward")
+    before = pd.merge_asof(left, right, on="time", by="by", direction="backward")
     judged = (after["hi_offset"].notna() & before["broker"].notna()
               & (after["broker"] == before["broker"]) & (after["leader"] == before["leader"])).to_numpy(dtype=bool)
     unattributed = int((after["hi_offset"].notna().to_numpy(dtype=bool) & ~judged).sum())
-    joined = after[judged]
-    return joined[joined["offset"] >= joined["hi_offset"]], unattributed
+    rows, served = order[judged], after[judged]
+    del before, left
+    hit = np.flatnonzero(polls["offset"].to_numpy(dtype="int64")[rows] >= served["hi_offset"].to_numpy())
+    out = polls.iloc[rows[hit]].astype({"process": object, "topic": object, "partition": "int64", "offset": "int64"})
+    out.index = pd.Index(np.flatnonzero(judged)[hit])
+    return out.assign(broker=served["broker"].to_numpy()[hit], leader=served["leader"].to_numpy()[hit],
+                      hi_offset=served["hi_offset"].to_numpy()[hit]), unattributed
+
+
+def _by(left: pd.DataFrame, right: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """One integer per (process, topic, partition) of ``right``, for each row of ``left`` (-1: none of
+    them), and ``right`` with it as its column ``by`` instead of the three columns."""
+    processes = list(dict.fromkeys(right["process"].tolist()))
+    topics = list(dict.fromkeys(right["topic"].tolist()))
+    partitions = right["partition"].to_numpy(dtype="int64")
+    low = int(partitions.min()) if len(partitions) else 0
+    width = int(partitions.max()) - low + 1 if len(partitions) else 1
+
+    def key(df: pd.DataFrame) -> np.ndarray:
+        p = coded(df["process"].to_numpy(dtype=object), processes)
+        t = coded(df["topic"].to_numpy(dtype=object), topics)
+        part = df["partition"].to_numpy(dtype="int64")
+        known = (p >= 0) & (t >= 0) & (part >= low) & (part < low + width)
+        return np.where(known, (p * len(topics) + t) * width + (part - low), -1)
+
+    rest = [c for c in right.columns if c not in ("process", "topic", "partition")]
+    return key(left), right[rest].assign(by=key(right))

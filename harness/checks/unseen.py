@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.checks.codes import outcome_is
 from harness.checks.final_reads import (
     final_read_coverage,
     names,
@@ -28,7 +29,7 @@ def unseen(history: History) -> CheckResult:
     if not history.by_f("poll"):
         return CheckResult("unseen", 0, skipped="no consumer polled during the run")
     sends = history.sends()
-    acked = sends[sends["outcome"] == "ok"]
+    acked = sends[outcome_is(history, "ok")]
     missing = acked[~present_in(acked, polls)]
     coverage = final_read_coverage(history)
     judged = coverage.judged(missing)

@@ -32,6 +32,7 @@ from typing import Any
 
 from harness.checks import DEFAULT_MUST_BE_ZERO, expand_checks
 from harness.checks.causes import unexplained_anomalies
+from harness.checks.codes import outcome_is
 from harness.checks.result import MAX_EXAMPLES, CheckResult, Verdict
 from harness.history.loader import History
 from harness.history.ops import OpType
@@ -382,10 +383,10 @@ def build_model(history: History, results: dict[str, CheckResult] | None = None)
     verdict = {Verdict.FAIL: "fail", Verdict.UNKNOWN: "unknown"}.get(worst, "pass")
 
     sends = history.sends()
-    outcome = sends["outcome"]
-    counts = Counts(sent=int(len(sends)), acknowledged=int((outcome == "ok").sum()),
-                    failed=int((outcome == "fail").sum()), indeterminate=int((outcome == "info").sum()),
-                    unanswered=int(outcome.isna().sum()), read=int(len(history.reads("read"))))
+    counts = Counts(sent=int(len(sends)), acknowledged=outcome_is(history, "ok").sum().item(),
+                    failed=outcome_is(history, "fail").sum().item(),
+                    indeterminate=outcome_is(history, "info").sum().item(),
+                    unanswered=outcome_is(history, None).sum().item(), read=int(len(history.reads("read"))))
     notices = []  # (a history with no op at all never gets here: the loader refuses it)
     if not history.by_f("read"):
         notices.append("The history has no final read, so lost writes cannot be decided.")

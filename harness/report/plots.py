@@ -73,8 +73,10 @@ def timeline(history: History, report: Report, path: Path) -> Path | None:
         keys = pd.MultiIndex.from_arrays([sends["topic"], sends["value"]])
         outcome = outcome.where(~((outcome == "ok").to_numpy() & keys.isin(lost)), "ok, then lost")
     invoked = sends["invoke_time"].fillna(sends["complete_time"]).astype(float) - _origin(report)
-    sends = sends.assign(second=invoked.floordiv(1), outcome=outcome)
-    per_second = sends.groupby(["second", "outcome"]).size().unstack(fill_value=0)
+    second = invoked.floordiv(1)  # the two columns needed, not a copy of every send's row
+    per_second = pd.DataFrame({"second": second, "outcome": outcome}).groupby(["second", "outcome"]).size() \
+        .unstack(fill_value=0)
+    acked = outcome.isin(["ok", "ok, then lost"]).to_numpy(dtype=bool)  # every acknowledged send
     bottom = None
     for outcome in COLOURS:
         if outcome in per_second:
@@ -85,9 +87,9 @@ def timeline(history: History, report: Report, path: Path) -> Path | None:
     ax1.legend(loc="upper right", fontsize=8, ncol=4)
     _shade_faults(ax1, faults, label=True)
 
-    ok = sends[sends["outcome"].isin(["ok", "ok, then lost"])]  # every acknowledged send
-    if not ok.empty:
-        lat = ok.assign(ms=(ok["complete_time"] - ok["invoke_time"]) * 1000)
+    if acked.any():
+        lat = pd.DataFrame({"second": second[acked],
+                            "ms": ((sends["complete_time"] - sends["invoke_time"]) * 1000)[acked]})
         q = lat.groupby("second")["ms"].quantile([0.5, 0.99]).unstack()
         ax2.plot(q.index + 0.5, q[0.5], label="p50", color="#264653")
         ax2.plot(q.index + 0.5, q[0.99], label="p99", color="#e76f51")
