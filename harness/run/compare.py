@@ -192,7 +192,11 @@ def row(cell: Cell, repeat: int, report: dict[str, Any], run_dir: str) -> dict[s
             "availability": overall.get("ok"), "p99_ms": overall.get("p99_ms"),
             "duplicate_causes": dict(checks.get("duplicates", {}).get("notes", {}).get("causes", {})),
             "lost_write_causes": lost_write_causes(checks.get("lost_writes", {})),
-            "decided": all(checks[c]["verdict"] != "unknown" for c in CHECK_COLUMNS if c in checks)}
+            "decided": all(checks[c]["verdict"] != "unknown" for c in CHECK_COLUMNS if c in checks),
+            "not_injected": [f"{f['kind']} {f['target']}: {(f.get('errors') or ['no reason recorded'])[-1]}"
+                             .replace(": fault: not injected: ", ": ")
+                             for f in report.get("faults", []) if f.get("start") is not None
+                             and f.get("in_force") is None and f.get("errors")]}
 
 
 def _missing(v: Any) -> bool:
@@ -423,6 +427,21 @@ def _resets_text(meta: dict[str, Any]) -> str:
     return text + "."
 
 
+def _incomplete_text(rows: list[dict[str, Any]]) -> str:
+    """The repeats whose fault schedule did not run in full (a fault the schedule skipped or that failed): in
+    them a cell's outcome may be "it did not happen" because the faults did not."""
+    seen: dict[tuple[Any, int], list[str]] = {}
+    for r in rows:
+        if r.get("not_injected"):
+            seen.setdefault((r.get("kafka_version"), int(r["repeat"])), r["not_injected"])
+    if not seen:
+        return ""
+    return ("Repeats whose fault schedule did not run in full (every cell of such a repeat saw the same "
+            "faults, but not all of the scenario's): " + "; ".join(
+                f"repeat {rep + 1}" + (f" on Kafka {v}" if v else "") + f" ({', '.join(why)})"
+                for (v, rep), why in sorted(seen.items(), key=lambda kv: (str(kv[0][0]), kv[0][1]))) + ".")
+
+
 def _versions_notes(summary: pd.DataFrame, version: Any, image: str | None) -> list[str]:
     """The version note: one for the comparison's version, or, when cells ran on several versions (one cluster
     each, the same seeds and schedule), one per version."""
@@ -435,13 +454,14 @@ def _versions_notes(summary: pd.DataFrame, version: Any, image: str | None) -> l
             *[f"- {versions_note(v)}" for v in versions], ""]
 
 
-def render_markdown(summary: pd.DataFrame, meta: dict[str, Any]) -> str:
+def render_markdown(summary: pd.DataFrame, meta: dict[str, Any], rows: list[dict[str, Any]] | None = None) -> str:
     version = meta.get("kafka_version")
     lines = [f"# Comparison: {meta['scenario']}", "",
              (f"{meta['repeats']} run(s) per cell, seeds {meta['seeds']}, one cluster; "
               + ("every cell in each run, side by side under the same faults (one topic per cell, the same "
                  "replica assignment); " if meta.get("layout") == "lanes" else "a new topic and run per cell; ")
-              + f"started {meta['started_at']}." + _resets_text(meta)), "", f"Command: `{meta['command']}`", "",
+              + f"started {meta['started_at']}." + _resets_text(meta)), "",
+             *([text, ""] if (text := _incomplete_text(rows or [])) else []), f"Command: `{meta['command']}`", "",
              *_versions_notes(summary, version, meta.get("image")),
              ("| cell | lost acked writes: runs | P(a run loses writes), 95% | lost per run: median (range) "
               "| duplicates | nonmonotonic sends | realtime order | uncommitted reads | availability (ok share) "
@@ -556,7 +576,7 @@ def write_comparison(rows: list[dict[str, Any]], cells: list[Cell], out_dir: Pat
         {**meta, "runs": rows, "cells": summary.to_dict(orient="records")}, indent=2, default=str) + "\n")
     heatmaps(summary, out_dir)
     md = out_dir / "comparison.md"
-    md.write_text(render_markdown(summary, meta))
+    md.write_text(render_markdown(summary, meta, rows))
     return md
 
 

@@ -276,3 +276,17 @@ def test_kafka_versions_multiply_the_matrix_and_each_line_reads_for_its_version(
     md = write_comparison(rows, cells, tmp_path, {**META, "repeats": 1, "kafka_version": "4.0.1, 4.3.1"}).read_text()
     assert "Kafka versions side by side: 4.0.1, 4.3.1" in md
     assert "| acks=1 minISR=2 unclean=false idem=false kafka=4.3.1 | 1 of 1 |" in md
+
+
+def test_a_repeat_whose_schedule_did_not_run_in_full_is_named():
+    report = _report(lost=0)
+    report["faults"] = [{"kind": "kill", "target": "leader of t-0", "start": 50.0, "in_force": None,
+                         "errors": ["fault: not injected: 'cut', which it waits for, took effect too late"]},
+                        {"kind": "isolate", "target": "follower of t-0", "start": 3.0, "in_force": 9.0, "errors": []}]
+    cell = Cell("1", 1, False, False)
+    rows = [row(cell, 0, _report(lost=1), "r1"), row(cell, 1, report, "r2")]
+    assert rows[0]["not_injected"] == [] and \
+        rows[1]["not_injected"] == ["kill leader of t-0: 'cut', which it waits for, took effect too late"]
+    md = render_markdown(summarize(rows, [cell]), META, rows)
+    assert "did not run in full" in md and "repeat 2 (kill leader of t-0: 'cut'" in md
+    assert "did not run in full" not in render_markdown(summarize(rows[:1], [cell]), META, rows[:1])
