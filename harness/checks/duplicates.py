@@ -21,6 +21,12 @@ three copies or more takes its most severe pair's cause:
   replica log holds, two copies of one producer in different partitions: a retry never changes partition).
   A copy no log holds any more (read, then truncated) written by a producer the run configured without
   idempotence is its retry: ``retry_without_idempotence``.
+- ``resent_after_truncation``: a copy no log holds any more (read, then truncated by a leader change that
+  discarded it, such as an unclean election), of a value an idempotent producer sent and never had
+  acknowledged. The producer re-sent it, as it does every unacknowledged message, and the new leader, which
+  lost the copy and the producer state with it, could not recognise the retry: the documented loss of the
+  truncated data, seen a second time as a duplicate. The same lost copy of an *acknowledged* value is
+  ``unexplained`` (an acknowledged message is never re-sent).
 - ``undecided``: the logs cannot tell (no replica log of the copy's partition in the history, or the log no
   longer reaches back to the copy's offset).
 
@@ -43,16 +49,17 @@ from harness.history.loader import History
 
 RETRY_WITHOUT_IDEMPOTENCE = "retry_without_idempotence"
 CLIENT_EPOCH_BUMP = "client_epoch_bump"
+RESENT_AFTER_TRUNCATION = "resent_after_truncation"
 BROKER_DEDUP_FAILED = "broker_dedup_failed"
 DIFFERENT_PRODUCERS = "different_producers"
 UNEXPLAINED = "unexplained"
 UNDECIDED = "undecided"
 
-DOCUMENTED_CAUSES = frozenset({RETRY_WITHOUT_IDEMPOTENCE, CLIENT_EPOCH_BUMP})
+DOCUMENTED_CAUSES = frozenset({RETRY_WITHOUT_IDEMPOTENCE, CLIENT_EPOCH_BUMP, RESENT_AFTER_TRUNCATION})
 """Causes that are documented client behaviour: reported, not counted as failures."""
 
-SEVERITY = (BROKER_DEDUP_FAILED, UNEXPLAINED, UNDECIDED, DIFFERENT_PRODUCERS, CLIENT_EPOCH_BUMP,
-            RETRY_WITHOUT_IDEMPOTENCE)
+SEVERITY = (BROKER_DEDUP_FAILED, UNEXPLAINED, UNDECIDED, DIFFERENT_PRODUCERS, RESENT_AFTER_TRUNCATION,
+            CLIENT_EPOCH_BUMP, RETRY_WITHOUT_IDEMPOTENCE)
 """Most severe first: a value with three copies or more takes its most severe pair's cause."""
 
 NO_PRODUCER = -1
@@ -92,7 +99,8 @@ def duplicate_cause(first: Copy, later: Copy) -> str:
     return UNEXPLAINED
 
 
-def copy_causes(copies: list[Copy], undecided: list[bool], idempotent_writer: bool | None = None) -> list[str]:
+def copy_causes(copies: list[Copy], undecided: list[bool], idempotent_writer: bool | None = None,
+                acknowledged: bool | None = None) -> list[str]:
     """One cause per copy after the first (``copies`` in log order): each copy found in the logs against the
     previous copy found; a copy not found is ``unexplained``, or ``undecided`` where the logs cannot reach
     it (``undecided[i]``). Pairing found copies with each other keeps a copy missing from the logs from
@@ -100,11 +108,14 @@ def copy_causes(copies: list[Copy], undecided: list[bool], idempotent_writer: bo
 
     A copy that the logs no longer hold (read, then truncated: a leader change under acks 0/1, an unclean
     election) has no headers to show. When the value's producer was not idempotent (``idempotent_writer``
-    False, from the run's settings), a second copy can only be its retry: ``retry_without_idempotence``.
+    False, from the run's settings), a second copy can only be its retry: ``retry_without_idempotence``. When
+    it was idempotent and the value never acknowledged (``acknowledged`` False), the producer re-sent it after
+    the log lost the copy: ``resent_after_truncation``.
     The loss of the copy is the other checks' business (lost_writes, uncommitted_reads)."""
     found = [c for c in copies if c.found]
     causes = [duplicate_cause(a, b) for a, b in pairwise(found)]
-    lost = RETRY_WITHOUT_IDEMPOTENCE if idempotent_writer is False else UNEXPLAINED
+    lost = RETRY_WITHOUT_IDEMPOTENCE if idempotent_writer is False else \
+        RESENT_AFTER_TRUNCATION if idempotent_writer is True and acknowledged is False else UNEXPLAINED
     missing = [UNDECIDED if u else lost for c, u in zip(copies, undecided) if not c.found]
     return causes + (missing if found else missing[1:])
 
@@ -134,13 +145,15 @@ def duplicates(history: History) -> CheckResult:
 
     copies = _copies(reads[reads["vid"].isin(dup_vids)], history.replica_logs())
     writers = _writers(history, dup_vids)
+    acked = _acknowledged(history, dup_vids)
     settings = run_settings(history)
     found, counted, documented = [], [], []
     by_cause: dict[str, int] = {}
     for (topic, value), rows in _grouped(copies):
         placed = [Copy(*r[:6]) for r in rows]
         writer = writers.get((topic, value))
-        pair_causes = copy_causes(placed, [r[6] for r in rows], settings.idempotent(writer) if writer else None)
+        pair_causes = copy_causes(placed, [r[6] for r in rows], settings.idempotent(writer) if writer else None,
+                                  (topic, value) in acked if writer else None)
         cause = value_cause(pair_causes)
         by_cause[cause] = by_cause.get(cause, 0) + 1
         found.append((topic, value, cause))
@@ -164,6 +177,13 @@ def _writers(history: History, vids) -> dict[tuple[str, str], str]:
     sends = history.sends()
     mine = sends[sends["vid"].isin(vids)].drop_duplicates("vid")
     return dict(zip(zip(mine["topic"].tolist(), mine["value"].tolist()), mine["process"].tolist()))
+
+
+def _acknowledged(history: History, vids) -> set[tuple[str, str]]:
+    """Which of these values some send of theirs had acknowledged, by (topic, value)."""
+    sends = history.sends()
+    mine = sends[sends["vid"].isin(vids) & (sends["outcome"] == "ok")]
+    return set(zip(mine["topic"].tolist(), mine["value"].tolist()))
 
 
 def _copies(dups: pd.DataFrame, logs: pd.DataFrame) -> pd.DataFrame:

@@ -4,6 +4,7 @@ from harness.checks.duplicates import (
     BROKER_DEDUP_FAILED,
     CLIENT_EPOCH_BUMP,
     DIFFERENT_PRODUCERS,
+    RESENT_AFTER_TRUNCATION,
     RETRY_WITHOUT_IDEMPOTENCE,
     UNEXPLAINED,
     Copy,
@@ -118,10 +119,11 @@ def test_a_copy_the_logs_lost_is_a_retry_when_its_producer_was_not_idempotent():
     from harness.history.ops import OpType
     from tests.crafted import with_run
 
-    def history(idempotent: bool):
+    def history(idempotent: bool, a_outcome: str = "ok"):
         c = with_run(acks="all", min_isr=2)
         c.ops[0].value["scenario"]["workload"]["producers"][0]["enable_idempotence"] = idempotent
-        c.send("producer-0-0", "a", offset=0).send("producer-0-0", "b", offset=1)
+        c.send("producer-0-0", "a", outcome=a_outcome, offset=0 if a_outcome == "ok" else None)
+        c.send("producer-0-0", "b", offset=1)
         for node in (1, 2, 3):
             c.replica_log(node, 0, [(0, "a", 3, -1, -1, -1), (1, "b", 3, -1, -1, -1)])
         c.read([(0, 0, "a"), (0, 1, "b")])
@@ -131,8 +133,11 @@ def test_a_copy_the_logs_lost_is_a_retry_when_its_producer_was_not_idempotent():
 
     r = duplicates(history(idempotent=False))
     assert (r.count, r.found) == (0, [("t", "a", RETRY_WITHOUT_IDEMPOTENCE)])
-    r = duplicates(history(idempotent=True))  # an idempotent producer: the lost copy's headers would decide
+    r = duplicates(history(idempotent=True))  # acknowledged, so never re-sent: the lost copy is unexplained
     assert (r.count, r.found) == (1, [("t", "a", UNEXPLAINED)])
+    # never acknowledged: the idempotent producer re-sent it once the log had lost the first copy
+    r = duplicates(history(idempotent=True, a_outcome="info"))
+    assert (r.count, r.found) == (0, [("t", "a", RESENT_AFTER_TRUNCATION)])
 
 
 def test_a_copy_whose_offset_holds_another_value_is_unexplained():
