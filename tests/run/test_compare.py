@@ -205,8 +205,9 @@ def test_the_saved_example_comparison_still_summarizes(tmp_path):
     cells = list(dict.fromkeys(Cell(**{k: r[k] for k in Cell.__dataclass_fields__ if k in r}) for r in saved["runs"]))
     md = write_comparison(saved["runs"], cells, tmp_path, {k: v for k, v in saved.items()
                                                            if k not in ("runs", "cells")}).read_text()
-    assert "| acks=all minISR=2 unclean=true idem=true | 1 of 1 | 21%–100% | 1,781 |" in md
-    assert "| acks=all minISR=1 unclean=false idem=false | 0 of 1 | 0%–79% | 0 | 0 of 1 | 1 of 1, median 467 |" in md
+    assert "| acks=all minISR=2 unclean=true idem=true | 3 of 5 | 23%–88% | 388 (0–488) |" in md
+    assert "| acks=all minISR=1 unclean=false idem=false | 0 of 5 | 0%–43% | 0 | 0 of 5 | 3 of 5, median 11 (0–163) |" in md
+    assert "4 of 4 resets verified" in md and "repeat 1 (kill leader of chaos-r0-c00-0" in md
 
 
 def test_rebuild_re_reports_an_older_comparison_into_the_new_rows(tmp_path):
