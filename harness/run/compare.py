@@ -447,7 +447,7 @@ def _versions_notes(summary: pd.DataFrame, version: Any, image: str | None) -> l
     each, the same seeds and schedule), one per version."""
     versions = list(dict.fromkeys(summary["kafka_version"])) if "versioned" in summary and \
         summary["versioned"].any() else []
-    if len(versions) < 2:
+    if not versions:
         return [versions_note(version, image), ""]
     return [f"Kafka versions side by side: {', '.join(map(str, versions))} (one cluster each; the same seeds, so "
             "the same fault schedule, and the same cells).", "",
