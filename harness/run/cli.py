@@ -98,6 +98,21 @@ def _cmd_report(args) -> int:
     run_dir = Path(args.run_dir)
     if (run_dir / "comparison.json").is_file():
         return _report_comparison(run_dir)
+    if (run_dir / "history.jsonl").is_file():
+        from harness.history.lanes import lanes_of, write_lane
+
+        path = run_dir / "history.jsonl"
+        if lanes := lanes_of(path):  # one run of several cells: each cell is cut again and reported on its own
+            worst = EXIT_PASS
+            for n in range(len(lanes)):
+                lane_dir = run_dir / "lanes" / f"{n:02d}"
+                write_lane(path, lanes, n, lane_dir)
+                summary = _rereport(lane_dir)
+                if summary is None:
+                    return EXIT_INTERNAL
+                print(f"{lanes[n].label}: {summary['verdict']}  ({lane_dir / 'report.md'})")
+                worst = max(worst, EXIT_PASS if summary["verdict"] == "pass" else EXIT_FAIL)
+            return worst
     summary = _rereport(run_dir)
     if summary is None:
         return EXIT_INTERNAL

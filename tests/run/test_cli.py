@@ -83,3 +83,31 @@ def test_report_on_a_saved_comparison_rechecks_each_run_and_rebuilds_the_table(t
     assert [r["lost_writes"] for r in saved["runs"]] == [0, 2]
     assert (tmp_path / "runs" / "02" / "report.json").is_file()
     assert "| acks=1 minISR=1 unclean=false idem=false | 1 of 1 |" in (tmp_path / "comparison.md").read_text()
+
+
+def test_report_of_a_run_of_several_cells_reports_each_cell_on_its_own(tmp_path, capsys):
+    """A comparison's repeat is one history with a lanes op: reporting it cuts each cell again and reports it
+    alone (one verdict per cell), never the topics mixed into one verdict."""
+    from harness.history.lanes import process_prefix
+
+    ops = [json.loads(op.to_json()) for op in clean_run(6).ops]
+    lines = [{"index": 0, "time": 0.0, "process": "harness", "type": "ok", "f": "run", "value": {
+                 "run_id": "r", "scenario": {"name": "s", "topic": {"name": "chaos"}}, "image": "kafka",
+                 "started_at": "2026-12-03T00:00:00"}},
+             {"index": 0, "time": 0.0, "process": "harness", "type": "ok", "f": "lanes", "value": {"lanes": [
+        {"label": f"cell {t}", "scenario": {"name": "s", "topic": {"name": t}}} for t in ("t", "u")]}}]
+    for n, topic in enumerate(("t", "u")):
+        for op in ops[:len(ops) if topic == "t" else len(ops) - 2]:  # cell u lacks its last ops: fewer reads
+            value = op["value"]
+            if isinstance(value, dict) and value.get("topic") == "t":
+                value = {**value, "topic": topic}
+            lines.append({**op, "value": value, "process": (process_prefix(n) + op["process"]
+                                                          if op["process"].startswith("producer") else op["process"])})
+    (tmp_path / "history.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    main(["report", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "cell t: " in out and "cell u: " in out
+    reports = [json.loads((tmp_path / "lanes" / n / "report.json").read_text()) for n in ("00", "01")]
+    assert [r["settings"]["topic"]["name"] for r in reports] == ["t", "u"]
+    assert reports[0]["counts"]["sent"] == 6 and reports[1]["counts"]["sent"] == 6
+    assert not (tmp_path / "report.json").exists()  # no mixed verdict
