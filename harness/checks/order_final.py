@@ -1,32 +1,20 @@
 """What the order checks need from the final read: how far it reached in each partition, which
 acknowledged offsets still hold their value, and the distinct offsets the log holds.
 
-Also ``memo``: the order checks come in families (two over sends, four over polls) that share one pass
-over the history; the pass is kept per History object, and dropped with it.
+The order checks come in families (two over sends, four over polls) that share one pass over the history:
+``harness.checks.codes.memo`` keeps it per History object, and drops it with it.
 """
 
 from __future__ import annotations
 
 import math
-import weakref
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from harness.checks.codes import memo
 from harness.checks.final_reads import final_read_coverage
 from harness.history.loader import History
-
-_MEMO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def memo(history: History, key: str, build: Callable[[], Any]) -> Any:
-    """``build()``, computed once per history and key."""
-    cached = _MEMO.setdefault(history, {})
-    if key not in cached:
-        cached[key] = build()
-    return cached[key]
 
 
 def group_cummax(group: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from harness.checks.codes import memo
 from harness.checks.order_final import (
     group_cummax,
     log_offsets,
-    memo,
     partition_codes,
     reach_of,
 )

@@ -17,11 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from harness.checks.codes import outcome_is
+from harness.checks.codes import memo, outcome_is
 from harness.checks.order_final import (
     group_cummax,
     held,
-    memo,
     partition_codes,
     reach_of,
 )

@@ -209,10 +209,8 @@ class Nemesis:
                 if netfilter.rules(b):
                     netfilter.flush(b)
                     fixed.append(f"flushed rules on {b.node_id}")
-                if b.status() != "running":
-                    left.append(f"broker {b.node_id} is {b.status()}")
-                elif rules := netfilter.rules(b):
-                    left.append(f"broker {b.node_id} keeps {len(rules)} rule(s)")
+                if problem := leftover(b):
+                    left.append(problem)
             except Exception as exc:
                 left.append(f"broker {b.node_id}: {type(exc).__name__}: {exc}")
         if record:
@@ -261,6 +259,15 @@ class Nemesis:
         t = threading.Thread(target=run, name=f"effect-{fault.id}-{phase}", daemon=True)
         fault.watchers.append(t)
         t.start()
+
+
+def leftover(broker) -> str | None:
+    """What a fault may have left on a broker (not running, or harness iptables rules); None when clean."""
+    if (status := broker.status()) != "running":
+        return f"broker {broker.node_id} is {status}"
+    if rules := netfilter.rules(broker):
+        return f"broker {broker.node_id} keeps {len(rules)} rule(s)"
+    return None
 
 
 def _expect_fields(expect: Expect | None) -> dict:

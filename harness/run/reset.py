@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 
 from harness.cluster.kraft import KafkaCluster
-from harness.nemesis import netfilter
+from harness.nemesis.core import leftover
 
 
 def reset_cluster(cluster: KafkaCluster, topics: list[str], timeout_s: float = 60.0) -> list[str]:
@@ -20,10 +20,8 @@ def reset_cluster(cluster: KafkaCluster, topics: list[str], timeout_s: float = 6
     problems: list[str] = []
     for b in cluster.brokers:
         try:
-            if (status := b.status()) != "running":
-                problems.append(f"broker {b.node_id} is {status}")
-            elif rules := netfilter.rules(b):
-                problems.append(f"broker {b.node_id} keeps {len(rules)} iptables rule(s)")
+            if problem := leftover(b):
+                problems.append(problem)
         except Exception as exc:
             problems.append(f"broker {b.node_id}: {type(exc).__name__}: {exc}")
     if problems:
