@@ -13,7 +13,8 @@ wrong), never an object per row.
 
 The records a run's history holds, in the order they usually appear: ``run`` (with the schema version),
 ``cluster``, ``schedule``, ``phase``, ``sample``, ``send``, ``poll``, ``stats``, ``fault``, ``effect``,
-``heal``, ``sweep``, ``healthy``, ``read``; ``producer`` only when a producer failed for good.
+``heal``, ``sweep``, ``healthy``, ``read``; ``producer`` only when a producer failed for good; with consumer
+groups, ``member``, ``assignment``, ``commit``, ``group`` and, after the final read, ``group_offsets``.
 """
 
 from __future__ import annotations
@@ -613,6 +614,109 @@ class OffsetReset(Record):
     to: str
 
 
+# -- consumer groups ----------------------------------------------------------------------------------------
+# A group member is a process of its own (``harness.workload.group_member``), so that a fault can SIGKILL or
+# SIGSTOP it as a crash or a stall of a real application would. Its polls are ``poll`` ops whose reader is
+# ``group:<group id>``; its process is ``group-<name>-<n>`` (``-r<k>`` for the k-th replacement after a kill).
+
+
+@_register
+@dataclass(slots=True)
+class MemberEvent(Record):
+    """A group member's life, as the harness saw it: ``started`` (its process is up), ``closed`` (it left the
+    group cleanly at the end), ``killed`` (SIGKILL), ``paused`` (SIGSTOP), ``resumed`` (SIGCONT), ``exited``
+    (it ended on its own; ``info``: with an error). ``member`` is its index in the group, ``pid`` its process."""
+
+    f: ClassVar[str] = "member"
+    types: ClassVar[frozenset[OpType]] = _types(OK, INFO)
+    EVENTS: ClassVar[frozenset[str]] = frozenset({"started", "closed", "killed", "paused", "resumed", "exited"})
+    group: str
+    member: int
+    event: str
+    pid: int | None = None
+
+    @classmethod
+    def _cross_check(cls, value: dict[str, Any]) -> str | None:
+        return None if value["event"] in cls.EVENTS else f"event {value['event']!r} is not one of {sorted(cls.EVENTS)}"
+
+
+@_register
+@dataclass(slots=True)
+class Assignment(Record):
+    """A group member's rebalance callback: ``event`` ``assigned`` (partitions given to it), ``revoked``
+    (taken back; it committed first when its commit mode allows) or ``lost`` (taken without a chance to
+    commit: its session expired). ``protocol``: ``classic`` or ``consumer`` (KIP-848)."""
+
+    f: ClassVar[str] = "assignment"
+    types: ClassVar[frozenset[OpType]] = _types(OK)
+    EVENTS: ClassVar[frozenset[str]] = frozenset({"assigned", "revoked", "lost"})
+    group: str
+    topic: str
+    event: str
+    partitions: list[int]
+    protocol: str
+
+    @classmethod
+    def _cross_check(cls, value: dict[str, Any]) -> str | None:
+        return None if value["event"] in cls.EVENTS else f"event {value['event']!r} is not one of {sorted(cls.EVENTS)}"
+
+
+@_register
+@dataclass(slots=True)
+class Commit(Record):
+    """An offset commit of a group member. ``offsets``: ``[partition, offset, leader epoch]`` (the offset is
+    the next to process; epoch -1: unknown). ``auto``: librdkafka's background auto-commit (reported by its
+    commit callback, so there is no ``invoke``); otherwise a synchronous commit after processing: ``invoke``
+    then ``ok``, or ``fail`` (refused, e.g. a member fenced after a rebalance) or ``info`` (unknown)."""
+
+    f: ClassVar[str] = "commit"
+    types: ClassVar[frozenset[OpType]] = _types(INVOKE, OK, FAIL, INFO)
+    group: str
+    topic: str
+    offsets: list[list[int]]
+    auto: bool
+
+
+@dataclass(slots=True)
+class GroupMember(Part):
+    """One member of a group as the coordinator describes it."""
+
+    member_id: str
+    client_id: str
+    partitions: list[int]
+
+
+@_register
+@dataclass(slots=True)
+class GroupSample(Record):
+    """The group as its coordinator described it (Admin API): its state, the coordinator's node, the
+    group's type (``classic`` or ``consumer``) and each member's assignment of the topic. ``info``: the
+    group could not be described (the error says why)."""
+
+    f: ClassVar[str] = "group"
+    types: ClassVar[frozenset[OpType]] = _types(OK, INFO)
+    group: str
+    topic: str
+    state: str | None = None
+    coordinator: int | None = None
+    type: str | None = None
+    members: list[GroupMember] = dataclasses.field(default_factory=list)
+
+
+@_register
+@dataclass(slots=True)
+class GroupOffsets(Record):
+    """The group's committed offsets as the coordinator holds them after the run (read after the final
+    read): ``[partition, offset, leader epoch]``, offset -1 where nothing was committed. ``info``: they
+    could not be read."""
+
+    f: ClassVar[str] = "group_offsets"
+    types: ClassVar[frozenset[OpType]] = _types(OK, INFO)
+    group: str
+    topic: str
+    offsets: list[list[int]] | None = None
+
+
 @_register
 @dataclass(slots=True)
 class ReadStart(Record):
@@ -925,7 +1029,7 @@ def render_markdown() -> str:
         for cls in classes:
             ts = ", ".join(t.value for t in OpType if t in cls.types)
             lines.append(f"| `{f}` | {ts} | {cls.__name__} | {_field_list(cls)} | {_doc(cls)} |")
-    parts = [Broker, FetchStats]
+    parts = [Broker, FetchStats, GroupMember]
     lines += ["", "Nested objects:", "", "| object | fields | meaning |", "|---|---|---|"]
     lines += [f"| {p.__name__} | {_field_list(p)} | {_doc(p)} |" for p in parts]
     return "\n".join(lines) + "\n"

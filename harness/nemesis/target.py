@@ -23,6 +23,10 @@ class Role(str, enum.Enum):
     RANDOM = "random"
     NODE = "node"
     RACK = "rack"
+    GROUP_COORDINATOR = "group_coordinator"
+    """The broker coordinating a consumer group (the leader of its ``__consumer_offsets`` partition)."""
+    MEMBER = "member"
+    """A member of a consumer group: a client process, not a broker (kinds ``member-kill``, ``member-pause``)."""
 
 
 class TargetSpec(Strict):
@@ -34,6 +38,10 @@ class TargetSpec(Strict):
     partition: int = Field(0, ge=0)
     node: int | None = Field(None, ge=1)
     rack: str | None = None
+    group: str | None = None
+    """For group_coordinator and member: the scenario's group (its ``name``)."""
+    member: int | None = Field(None, ge=0)
+    """For member: which one (its index, from 0); none: one drawn by the scenario's seed."""
     not_controller: bool = False
     """For follower/random: never the active controller (when another choice exists). A fault meant for a
     follower that also hits the controller is two faults at once: the quorum moves, and the ISR cannot
@@ -45,6 +53,10 @@ class TargetSpec(Strict):
             raise ValueError("role \"node\" needs node = <id>")
         if self.role is Role.RACK and self.rack is None:
             raise ValueError("role \"rack\" needs rack = \"<name>\"")
+        if self.role in (Role.GROUP_COORDINATOR, Role.MEMBER) and self.group is None:
+            raise ValueError(f"role \"{self.role.value}\" needs group = \"<group name>\"")
+        if self.member is not None and self.role is not Role.MEMBER:
+            raise ValueError("member applies to role \"member\"")
         if self.not_controller and self.role not in (Role.FOLLOWER, Role.RANDOM):
             raise ValueError("not_controller applies to roles \"follower\" and \"random\"")
         return self
@@ -57,5 +69,9 @@ class TargetSpec(Strict):
                 return f"node {self.node}"
             case Role.RACK:
                 return f"rack {self.rack}"
+            case Role.GROUP_COORDINATOR:
+                return f"coordinator of group {self.group}"
+            case Role.MEMBER:
+                return f"member {'?' if self.member is None else self.member} of group {self.group}"
             case _:
                 return self.role.value

@@ -94,6 +94,28 @@ class ConsumerSpec(_Strict):
     """Any other librdkafka consumer settings (e.g. isolation.level)."""
 
 
+class GroupSpec(_Strict):
+    """A consumer group reading the topic: ``members`` processes that subscribe to it with ``group.id``
+    ``<topic>.<name>`` (``group_id``). Each member is a process of its own, so a fault can kill or pause it.
+    ``commit = "manual"`` commits synchronously after each poll's records are recorded (processed);
+    ``"auto"`` leaves it to librdkafka's background auto-commit."""
+
+    name: str = Field("group", pattern=r"^[A-Za-z0-9_-]{1,40}$")
+    members: int = Field(3, ge=1, le=16)
+    protocol: Literal["classic", "consumer"] = "classic"
+    """``classic`` (join/sync, the client assigns) or ``consumer`` (KIP-848: the coordinator assigns)."""
+    commit: Literal["auto", "manual"] = "manual"
+    auto_commit_interval_ms: int = Field(1000, ge=10)
+    session_timeout_ms: int = Field(10_000, ge=1000)
+    """Classic protocol only (the consumer protocol's session timeout is the broker's
+    ``group.consumer.session.timeout.ms``)."""
+    settings: dict[str, Setting] = Field(default_factory=dict)
+    """Any other librdkafka consumer settings."""
+
+    def group_id(self, topic: str) -> str:
+        return f"{topic}.{self.name}"
+
+
 class WorkloadSpec(_Strict):
     duration_s: float = Field(30.0, gt=0, le=3600)
     rate: float = Field(100.0, gt=0, le=100_000)
@@ -102,6 +124,7 @@ class WorkloadSpec(_Strict):
     """Upper bound on sends per producer, whatever the duration."""
     producers: list[ProducerSpec] = Field(default_factory=lambda: [ProducerSpec()], min_length=1)
     consumers: list[ConsumerSpec] = Field(default_factory=list)
+    groups: list[GroupSpec] = Field(default_factory=list)
     final_read_timeout_s: float = Field(60.0, gt=0, le=3600)
     heal_timeout_s: float = Field(120.0, gt=0, le=3600)
     """After the faults heal, how long to wait for a full ISR before the final read."""
@@ -148,6 +171,9 @@ class Scenario(_Strict):
         for i, consumer in enumerate(self.workload.consumers):
             if consumer.rack is not None and consumer.rack not in self.cluster.racks:
                 raise ValueError(f"workload.consumers[{i}].rack {consumer.rack!r} is not one of {self.cluster.racks}")
+        names = [g.name for g in self.workload.groups]
+        if len(set(names)) != len(names):
+            raise ValueError(f"workload.groups: each group needs its own name (got {names})")
         for i, fault in enumerate(self.faults):
             t = fault.target
             if t.role in (Role.LEADER, Role.FOLLOWER) and t.partition >= self.topic.partitions:
