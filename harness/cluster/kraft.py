@@ -253,6 +253,15 @@ class KafkaCluster:
             "min.insync.replicas": str(min(2, n)),
             "auto.create.topics.enable": "false",
             "group.initial.rebalance.delay.ms": "0",
+            # Internal topics small enough to create in a moment on 2 cores (Kafka's default is 50
+            # partitions each), and consumer-protocol (KIP-848) groups that notice a dead member within
+            # seconds, as the classic groups do with the harness's session.timeout.ms.
+            "offsets.topic.num.partitions": "6",
+            "transaction.state.log.num.partitions": "6",
+            "group.consumer.min.session.timeout.ms": "6000",
+            "group.consumer.session.timeout.ms": "10000",
+            "group.consumer.min.heartbeat.interval.ms": "500",
+            "group.consumer.heartbeat.interval.ms": "1000",
             **self.config.broker_settings,
         }
         return "\n".join(f"{k}={v}" for k, v in props.items())
@@ -265,6 +274,10 @@ class KafkaCluster:
 
     @cached_property
     def admin(self) -> AdminClient:
+        return AdminClient({"bootstrap.servers": self.bootstrap_servers, "socket.timeout.ms": 10000, "log_level": 0})
+
+    def new_admin(self) -> AdminClient:
+        """A new admin client of its own (for a thread that should not queue behind the shared one's requests)."""
         return AdminClient({"bootstrap.servers": self.bootstrap_servers, "socket.timeout.ms": 10000, "log_level": 0})
 
     def admin_via(self, node_id: int) -> AdminClient:

@@ -625,12 +625,14 @@ class OffsetReset(Record):
 class MemberEvent(Record):
     """A group member's life, as the harness saw it: ``started`` (its process is up), ``closed`` (it left the
     group cleanly at the end), ``killed`` (SIGKILL), ``paused`` (SIGSTOP), ``resumed`` (SIGCONT), ``exited``
-    (it ended on its own; ``info``: with an error). ``member`` is its index in the group, ``pid`` its process."""
+    (it ended on its own; ``info``: with an error). ``member`` is its index in the group, ``pid`` its process.
+    ``topic`` is the one the group reads."""
 
     f: ClassVar[str] = "member"
     types: ClassVar[frozenset[OpType]] = _types(OK, INFO)
     EVENTS: ClassVar[frozenset[str]] = frozenset({"started", "closed", "killed", "paused", "resumed", "exited"})
     group: str
+    topic: str
     member: int
     event: str
     pid: int | None = None
@@ -645,7 +647,10 @@ class MemberEvent(Record):
 class Assignment(Record):
     """A group member's rebalance callback: ``event`` ``assigned`` (partitions given to it), ``revoked``
     (taken back; it committed first when its commit mode allows) or ``lost`` (taken without a chance to
-    commit: its session expired). ``protocol``: ``classic`` or ``consumer`` (KIP-848)."""
+    commit: its session expired). ``partitions`` are the callback's: the whole assignment with the classic
+    protocol's eager assignors, only the change with cooperative ones and with the consumer protocol (an
+    ``assigned`` of no partition is then a rebalance that gave this member nothing new). ``protocol``:
+    ``classic`` or ``consumer`` (KIP-848)."""
 
     f: ClassVar[str] = "assignment"
     types: ClassVar[frozenset[OpType]] = _types(OK)
@@ -835,13 +840,16 @@ class Effect(Record):
     from the controller's record afterwards: ``leader_moved`` (the leader of ``topic``-``partition`` away from
     ``nodes``), ``isr_dropped`` (``nodes`` out of its ISR), ``controller_moved`` (the active controller away
     from ``nodes``), ``isr_full`` (its ISR full again), ``any_change`` (of its leader or ISR) or
-    ``packets_dropped`` (not in the controller's record: decided live only). Histories older than ``expect``
+    ``packets_dropped``; for consumer groups ``coordinator_moved`` (the group's coordinator away from
+    ``nodes``), ``member_left`` and ``member_joined`` (a member out of the group's description, or back).
+    The last four are not in the controller's record: decided live only. Histories older than ``expect``
     have none of these four fields."""
 
     f: ClassVar[str] = "effect"
     types: ClassVar[frozenset[OpType]] = _types(OK, INFO)
     EXPECTS: ClassVar[frozenset[str]] = frozenset({"leader_moved", "isr_dropped", "controller_moved", "isr_full",
-                                                   "any_change", "packets_dropped"})
+                                                   "any_change", "packets_dropped", "coordinator_moved",
+                                                   "member_left", "member_joined"})
     id: str
     kind: str
     phase: str

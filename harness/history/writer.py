@@ -31,9 +31,11 @@ class HistoryWriter:
     def now(self) -> float:
         return time.monotonic() - self.start
 
-    def record(self, process: str, type_: OpType, rec: Record, error: str | None = None) -> Op:
+    def record(self, process: str, type_: OpType, rec: Record, error: str | None = None,
+               at: float | None = None) -> Op:
         """Append one op recording ``rec`` (a record class of ``harness.history.schema``, checked when it
-        was built) with the next index and the time now."""
+        was built) with the next index and the time now, or ``at`` (history time) for an op another process
+        timed itself (a group member: the moment it acted, not when its word reached this writer)."""
         op = Op.of(0, 0.0, process, type_, rec, error)  # refuses a record of another type; index, time below
         with self._lock:
             if self._file.closed:
@@ -41,7 +43,7 @@ class HistoryWriter:
                 # is complete once closed, so its word is dropped rather than raised in its thread.
                 self.dropped += 1
                 return op
-            op.index, op.time = self._index, self.now()
+            op.index, op.time = self._index, self.now() if at is None else at
             self._index += 1
             self._file.write(op.to_json() + "\n")
             if op.time - (self._flushed - self.start) >= FLUSH_INTERVAL_S:

@@ -54,7 +54,9 @@ class ActiveFault:
 
 class Nemesis:
     def __init__(self, cluster: KafkaCluster, history: HistoryWriter, topic: str, seed: int = 0,
-                 effect_timeout_s: float = EFFECT_TIMEOUT_S):
+                 effect_timeout_s: float = EFFECT_TIMEOUT_S, groups: dict | None = None):
+        self.groups = groups or {}
+        """The workload's consumer groups by scenario name, for group targets."""
         self.cluster = cluster
         self.history = history
         self.topic = topic
@@ -83,8 +85,8 @@ class Nemesis:
     def _with_topic(self, target: TargetSpec) -> TargetSpec:
         return target if target.topic else target.model_copy(update={"topic": self.topic})
 
-    def resolve(self, target: TargetSpec) -> list[int]:
-        """The node ids a target means right now."""
+    def resolve(self, target: TargetSpec, ctx: FaultContext | None = None) -> list[int]:
+        """The node ids a target means right now. A member target means no node: it sets ``ctx.member``."""
         running = [b.node_id for b in self.cluster.brokers if b.status() == "running"]
         match target.role:
             case Role.LEADER:
@@ -109,7 +111,34 @@ class Nemesis:
                 return [target.node]
             case Role.RACK:
                 return [b.node_id for b in self.cluster.brokers if b.rack == target.rack]
+            case Role.GROUP_COORDINATOR:
+                from harness.observe.groups import coordinator_of
+
+                group = self._group(target)
+                node = coordinator_of(self.cluster.admin, group.group_id)
+                if node is None:
+                    raise FaultError(f"no broker named the coordinator of group {group.group_id}")
+                if ctx is not None:
+                    ctx.coordinator = node
+                return [node]
+            case Role.MEMBER:
+                group = self._group(target)
+                alive = group.alive()
+                if target.member is not None:
+                    member = target.member
+                elif alive:
+                    member = self.rng.choice(alive)
+                else:
+                    raise FaultError(f"group {group.group_id} has no running member")
+                if ctx is not None:
+                    ctx.member = member
+                return []
         raise FaultError(f"no way to resolve target role {target.role}")  # unreachable: Role is closed
+
+    def _group(self, target: TargetSpec):
+        if target.group not in self.groups:
+            raise FaultError(f"the workload has no consumer group {target.group!r}")
+        return self.groups[target.group]
 
     def _maybe_not_controller(self, target: TargetSpec, candidates: list[int]) -> list[int]:
         if not target.not_controller:
@@ -134,10 +163,10 @@ class Nemesis:
         target = self._with_topic(spec.target)
         base = {"id": fid, "kind": spec.kind.value, "target": target.describe()}
         self.history.invoke(PROCESS, records.FaultStart(**base))
-        ctx = FaultContext(self.cluster, spec, fid, [], self.rng, self._stopping)
+        ctx = FaultContext(self.cluster, spec, fid, [], self.rng, self._stopping, groups=self.groups)
         try:
             before = self._watched_state(target)
-            ctx.nodes = self.resolve(target)
+            ctx.nodes = self.resolve(target, ctx)
             detail = fault_kind(spec.kind).inject(ctx)
         except Exception as exc:
             unsupported = isinstance(exc, FaultUnsupported)

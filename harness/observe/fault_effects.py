@@ -65,6 +65,9 @@ class Expectation:
             ISR_FULL: f"a full ISR of {self.name}",
             ANY_CHANGE: f"any change of leader or ISR of {self.name}",
             PACKETS_DROPPED: f"packets to be dropped on {_nodes(self.nodes)}",
+            "coordinator_moved": f"the group's coordinator to move away from {_nodes(self.nodes)}",
+            "member_left": "the member to leave the group's description",
+            "member_joined": "the member (or its replacement) to be in the group's description again",
         }.get(self.what, self.what)
 
 

@@ -27,12 +27,14 @@ from harness.history.writer import HistoryWriter
 from harness.nemesis.core import Nemesis
 from harness.nemesis.schedule import Schedule
 from harness.observe.ground_truth import record_metadata, record_replica_logs
+from harness.observe.groups import GroupSampler, record_group_offsets
 from harness.observe.sampler import Sampler
 from harness.observe.state import all_in_sync, wait_for
 from harness.report.build import build_report, write_report
 from harness.run.progress import Snapshot, WorkloadProgress
 from harness.run.scenario import Scenario, Setting, TopicSpec
 from harness.workload.consumer import RecordingConsumer
+from harness.workload.group import STOP_WAIT_S, ConsumerGroup
 from harness.workload.producer import RecordingProducer
 from harness.workload.reader import final_read
 
@@ -176,11 +178,16 @@ def _run_workload(scenario: Scenario, specs: list[Scenario], cluster: KafkaClust
                           duration_s=w.duration_s + 10, config=dict(spec.settings))
         for k, s in enumerate(specs) for i, spec in enumerate(s.workload.consumers)
     ]
+    groups = [ConsumerGroup(spec, s.topic.name, cluster.bootstrap_servers, history, end=0.0, prefix=lane(k))
+              for k, s in enumerate(specs) for spec in s.workload.groups]
+    group_ids = [(g.group_id, g.topic) for g in groups]
     topic = topics[0]  # the one the sampler and the nemesis watch
     stop, abort = threading.Event(), threading.Event()
     threads = [threading.Thread(target=p.run, args=(stop, abort), name=p.name, daemon=True) for p in producers]
     readers = [threading.Thread(target=c.run, args=(stop,), name=c.name, daemon=True) for c in consumers]
-    with Sampler(cluster, topic, history), Nemesis(cluster, history, topic, seed=scenario.seed) as nemesis:
+    targets = {g.spec.name: g for g in groups if g.topic == topic}  # the nemesis's group targets: the first lane's
+    with Sampler(cluster, topic, history), GroupSampler(cluster.new_admin(), group_ids, history), \
+            Nemesis(cluster, history, topic, seed=scenario.seed, groups=targets) as nemesis:
         faults = scenario.all_faults()
         history.ok(PROCESS, records.Schedule(faults=[f.model_dump(mode="json") for f in faults]))
         schedule = Schedule(nemesis, faults, end_s=w.duration_s, log=log).start()
@@ -188,6 +195,9 @@ def _run_workload(scenario: Scenario, specs: list[Scenario], cluster: KafkaClust
             f"{len(faults)} fault(s) scheduled")
         history.ok(PROCESS, records.Phase(phase="workload"))
         started = history.now()
+        for g in groups:  # members read along as the consumers do, and end by themselves as they do
+            g.end = time.monotonic() + w.duration_s + 10
+            g.start()
         for t in threads + readers:
             t.start()
         interrupted = True
@@ -208,6 +218,8 @@ def _run_workload(scenario: Scenario, specs: list[Scenario], cluster: KafkaClust
             nemesis.stop()
             schedule.stop(INTERRUPTED_WAIT_S if interrupted else SCHEDULE_WAIT_S)
             _join(threads + readers, INTERRUPTED_WAIT_S if interrupted else CLIENT_WAIT_S * len(threads + readers))
+            for g in groups:  # before the heal: a paused member is resumed, and every member leaves
+                g.stop(INTERRUPTED_WAIT_S if interrupted else STOP_WAIT_S, clean=not interrupted)
         for error in schedule.errors:
             history.info(PROCESS, records.Phase(phase="faults"), error=f"nemesis: {error}")
         nemesis.heal_all()
@@ -232,6 +244,9 @@ def _run_workload(scenario: Scenario, specs: list[Scenario], cluster: KafkaClust
                                   client_rack=rack, process=f"final-{rack or 'leader'}")
             if not complete:
                 log(f"  the final read through {via} did not reach every end offset in time")
+        if groups:
+            read = record_group_offsets(cluster.admin, group_ids, history)
+            log(f"read the committed offsets of {read} of {len(groups)} consumer group(s)")
         # Kafka's own records, while the cluster still stands: the checks and the report rest on them.
         keep = run_dir / "ground-truth"
         kept = record_metadata(cluster, topics, history, keep)

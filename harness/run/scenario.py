@@ -183,6 +183,16 @@ class Scenario(_Strict):
                 raise ValueError(f"faults[{i}].target.node {t.node} does not exist ({self.cluster.brokers} brokers)")
             if t.role is Role.RACK and t.rack not in self.cluster.racks:
                 raise ValueError(f"faults[{i}].target.rack {t.rack!r} is not one of {self.cluster.racks}")
+            groups = {g.name: g for g in self.workload.groups}
+            if t.group is not None and t.group not in groups:
+                raise ValueError(f"faults[{i}].target.group {t.group!r} is not one of the workload's groups "
+                                 f"({', '.join(groups) or 'none'})")
+            if t.member is not None and t.member >= groups[t.group].members:
+                raise ValueError(f"faults[{i}].target.member {t.member} does not exist (group {t.group!r} has "
+                                 f"{groups[t.group].members} members)")
+            if (t.role is Role.MEMBER) != fault.kind.value.startswith("member-"):
+                raise ValueError(f"faults[{i}]: kinds member-kill and member-pause go with target role \"member\", "
+                                 "and that role with them only")
             minimum = fault.definition.min_brokers
             if self.cluster.brokers < minimum:
                 raise ValueError(f"faults[{i}].kind {fault.kind.value!r} needs at least {minimum} brokers")

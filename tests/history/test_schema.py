@@ -68,7 +68,7 @@ EXAMPLES: dict[type[schema.Record], schema.Record] = {r.__class__: r for r in [
     ProducerFatal(topic="t"),
     Poll(topic="t", reader="rack:rack-b", records=[[1, 7, "a"], [0, 3, "c"]], watermarks=[[0, 4], [1, 8]]),
     OffsetReset(topic="t", partition=1, position=12, to="earliest"),
-    schema.MemberEvent(group="t.g", member=0, event="started", pid=123),
+    schema.MemberEvent(group="t.g", topic="t", member=0, event="started", pid=123),
     schema.Assignment(group="t.g", topic="t", event="assigned", partitions=[0, 2], protocol="classic"),
     schema.Commit(group="t.g", topic="t", offsets=[[0, 17, 1]], auto=False),
     schema.GroupSample(group="t.g", topic="t", state="Stable", coordinator=2, type="classic",

@@ -22,7 +22,7 @@ from harness.nemesis.spec import FaultKind, FaultSpec, RandomFaults
 from harness.run.scenario import parse_scenario
 
 BUILTIN = {"kill", "stop", "pause", "bounce", "isolate", "isolate-all", "split", "bridge", "ring", "one-way", "loss",
-           "latency"}
+           "latency", "member-kill", "member-pause"}
 """The kinds README.md's table documents."""
 
 EXAMPLE_PARAMS = {"loss": {"probability": 0.3}, "latency": {"delay_ms": 100}}
@@ -45,9 +45,13 @@ def _error(data) -> str:
 
 
 def _one_fault(kind: str, brokers: int = 3, **params) -> dict:
+    """A scenario with one fault of ``kind``: on the leader, or on a member of a group for the member kinds."""
+    member = kind.startswith("member-")
+    target = {"role": "member", "group": "g"} if member else "leader"
     return {"name": "x", "cluster": {"brokers": brokers},
             "topic": {"replication_factor": min(3, brokers), "min_insync_replicas": 1},
-            "faults": [{"kind": kind, "target": "leader", "at_s": 1, **params}]}
+            "workload": {"groups": [{"name": "g"}]} if member else {},
+            "faults": [{"kind": kind, "target": target, "at_s": 1, **params}]}
 
 
 # -- one definition per kind ---------------------------------------------------------------------------
@@ -141,7 +145,7 @@ def test_min_brokers_come_from_the_registry(kind):
 
 def test_random_faults_take_only_kinds_that_can_be_drawn_and_that_fit_the_cluster():
     not_drawn = [d.name for d in FAULT_KINDS.values() if d.random_params is None]
-    assert not_drawn == ["latency"]
+    assert not_drawn == ["latency", "member-kill", "member-pause"]
     assert "latency cannot be drawn at random: it needs delay_ms" in \
         _error({"name": "x", "random_faults": {"kinds": ["kill", "latency"]}})
     assert "random_faults.kinds 'ring' needs at least 4 brokers" in \

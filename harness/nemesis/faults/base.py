@@ -86,6 +86,19 @@ class FaultContext:
     rules: dict[int, list[Rule]] = field(default_factory=dict)
     cut_off: set[int] = field(default_factory=set)
     """Nodes the fault separates from the rest of the cluster (their leadership should move)."""
+    groups: dict[str, Any] = field(default_factory=dict)
+    """The workload's consumer groups by scenario name (``harness.workload.group.ConsumerGroup``)."""
+    member: int | None = None
+    """For a member target: which member of ``spec.target.group`` (resolved at injection)."""
+    coordinator: int | None = None
+    """For a group coordinator target: the node that coordinated the group when the fault started."""
+
+    def group(self) -> Any:
+        """The consumer group a group target names."""
+        name = self.spec.target.group
+        if name not in self.groups:
+            raise FaultError(f"the workload has no consumer group {name!r}")
+        return self.groups[name]
 
     def brokers(self) -> list[Broker]:
         return [self.cluster.broker(n) for n in self.nodes]
