@@ -276,10 +276,6 @@ class KafkaCluster:
     def admin(self) -> AdminClient:
         return AdminClient({"bootstrap.servers": self.bootstrap_servers, "socket.timeout.ms": 10000, "log_level": 0})
 
-    def new_admin(self) -> AdminClient:
-        """A new admin client of its own (for a thread that should not queue behind the shared one's requests)."""
-        return AdminClient({"bootstrap.servers": self.bootstrap_servers, "socket.timeout.ms": 10000, "log_level": 0})
-
     def admin_via(self, node_id: int) -> AdminClient:
         """A new admin client that knows only this broker: its first request can go nowhere else.
 

@@ -117,7 +117,8 @@ class Nemesis:
                 group = self._group(target)
                 node = coordinator_of(self.cluster.admin, group.group_id)
                 if node is None:
-                    raise FaultError(f"no broker named the coordinator of group {group.group_id}")
+                    raise FaultError(f"group {group.group_id} has no coordinator now (its __consumer_offsets "
+                                     "partition has no leader, or the topic does not exist yet)")
                 if ctx is not None:
                     ctx.coordinator = node
                 return [node]

@@ -123,8 +123,9 @@ def coordinator_moved(ctx: FaultContext, timeout_s: float) -> Effect:
     via = next((b.node_id for b in ctx.cluster.brokers if b.node_id not in ctx.cut_off and b.status() == "running"),
                None)
 
-    def moved():
-        admin = ctx.cluster.admin_via(via) if via is not None else ctx.cluster.admin
+    admin = ctx.cluster.admin_via(via) if via is not None else ctx.cluster.admin
+
+    def moved():  # the leader of the group's __consumer_offsets partition, as a broker outside the cut says
         node = coordinator_of(admin, group_id)
         return node if node is not None and node != old else None
 

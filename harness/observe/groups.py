@@ -3,56 +3,83 @@
 The members record what they were told (assignments, commit results); these observations record what
 the coordinator holds: the group's state and members, which broker coordinates it, and, after the final
 read, the offsets it kept. The checks hold the two against each other.
+
+Describing a group and reading its offsets are Admin requests to its coordinator, which can abort the
+process that makes them when a fault drops the connection (see ``harness.observe.group_probe``): they run
+in a child process. Which broker coordinates a group is read from plain metadata instead: the leader of
+the group's ``__consumer_offsets`` partition, found the way Kafka finds it.
 """
 
 from __future__ import annotations
 
+import subprocess
 import threading
+import time
 
-from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from harness.history.schema import GroupMember, GroupOffsets, GroupSample
+from harness.history.ops import OpType
+from harness.history.relay import relay
+from harness.history.schema import GroupOffsets, GroupSample
 from harness.history.writer import HistoryWriter
+from harness.observe import group_probe
 
 PROCESS = "group-sampler"
 INTERVAL_S = 1.0
-TIMEOUT_S = 5.0
+OFFSETS_TOPIC = "__consumer_offsets"
+MAX_RESTARTS = 20
 
 
-def _name(x) -> str:
-    """An enum's name in lower case (librdkafka's group state or type), else the value as text."""
-    return getattr(x, "name", str(x)).lower()
+def java_hash(s: str) -> int:
+    """Java's ``String.hashCode``: 31 * h + each UTF-16 code unit, in 32-bit two's complement."""
+    h = 0
+    data = s.encode("utf-16-be")
+    for i in range(0, len(data), 2):
+        h = (31 * h + int.from_bytes(data[i:i + 2], "big")) & 0xFFFFFFFF
+    return h - (1 << 32) if h >= 1 << 31 else h
 
 
-def describe_group(admin: AdminClient, group_id: str, topic: str, timeout_s: float = TIMEOUT_S) -> GroupSample:
-    """The group's description, as a ``group`` record (raises KafkaException when it cannot be had)."""
-    desc = admin.describe_consumer_groups([group_id], request_timeout=timeout_s)[group_id].result(timeout_s + 1)
-    members = [GroupMember(member_id=m.member_id, client_id=m.client_id,
-                           partitions=sorted(tp.partition for tp in (m.assignment.topic_partitions or [])
-                                             if tp.topic == topic))
-               for m in desc.members or []]
-    return GroupSample(group=group_id, topic=topic, state=_name(desc.state),
-                       coordinator=desc.coordinator.id if desc.coordinator is not None else None,
-                       type=_name(getattr(desc, "type", None)), members=members)
+def coordinator_partition(key: str, partitions: int) -> int:
+    """The partition of ``__consumer_offsets`` (a group id) or ``__transaction_state`` (a transactional id)
+    that coordinates ``key``: ``Utils.abs(key.hashCode()) % partitions`` in Kafka's group and transaction
+    coordinators (``Utils.abs`` maps Integer.MIN_VALUE to 0)."""
+    h = java_hash(key)
+    return (0 if h == -(1 << 31) else abs(h)) % partitions
 
 
-def coordinator_of(admin: AdminClient, group_id: str, timeout_s: float = TIMEOUT_S) -> int | None:
-    """The node coordinating the group now (None when no broker could say)."""
+def coordinator_of(admin: AdminClient, group_id: str, topic: str = OFFSETS_TOPIC) -> int | None:
+    """The node coordinating ``group_id`` now: the leader of its coordinator partition, from metadata (None
+    when the topic does not exist yet or the partition has no leader)."""
     try:
-        desc = admin.describe_consumer_groups([group_id], request_timeout=timeout_s)[group_id].result(timeout_s + 1)
-    except (KafkaException, TimeoutError, Exception):  # a future's timeout, a coordinator moving
+        meta = admin.list_topics(topic, timeout=10).topics.get(topic)
+    except Exception:  # noqa: BLE001 - no broker answered: no coordinator known
         return None
-    return desc.coordinator.id if desc.coordinator is not None else None
+    if meta is None or meta.error is not None or not meta.partitions:
+        return None
+    partition = meta.partitions.get(coordinator_partition(group_id, len(meta.partitions)))
+    return partition.leader if partition is not None and partition.leader >= 0 else None
+
+
+def describe_now(bootstrap: str, group_id: str, topic: str) -> GroupSample | None:
+    """The group as its coordinator describes it now (None: it could not be described)."""
+    values, _ = group_probe.ask("describe", {"bootstrap": bootstrap, "groups": [[group_id, topic]],
+                                             "history_start": time.monotonic()}, timeout_s=20.0)
+    for v in values:
+        if isinstance(v, list) and len(v) == 5 and v[1] == "ok" and v[2] == "group":
+            return GroupSample.from_value(v[3])
+    return None
 
 
 class GroupSampler:
-    """Describes each group every ``interval_s`` in a thread of its own, until stopped."""
+    """Describes each group every ``interval_s`` from a child process, until ``end`` or stopped; a child
+    that dies is recorded and replaced."""
 
-    def __init__(self, admin: AdminClient, groups: list[tuple[str, str]], history: HistoryWriter,
+    def __init__(self, bootstrap: str, groups: list[tuple[str, str]], history: HistoryWriter, end: float,
                  interval_s: float = INTERVAL_S):
-        self.admin, self.groups, self.history, self.interval_s = admin, groups, history, interval_s
+        self.bootstrap, self.groups, self.history, self.interval_s = bootstrap, groups, history, interval_s
+        self.end = end
         self._stop = threading.Event()
+        self._child: subprocess.Popen | None = None
         self._thread = threading.Thread(target=self._run, name=PROCESS, daemon=True)
 
     def __enter__(self) -> GroupSampler:
@@ -62,42 +89,47 @@ class GroupSampler:
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
+        child = self._child
+        if child is not None and child.poll() is None:
+            child.terminate()
         if self._thread.is_alive():
-            self._thread.join(TIMEOUT_S * len(self.groups) + 2)
+            self._thread.join(15)
+        if child is not None and child.poll() is None:
+            child.kill()
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            for group_id, topic in self.groups:
-                try:
-                    self.history.ok(PROCESS, describe_group(self.admin, group_id, topic))
-                except Exception as exc:  # noqa: BLE001 - recorded, the sampler goes on
-                    self.history.info(PROCESS, GroupSample(group=group_id, topic=topic), error=_error(exc))
+        for _ in range(MAX_RESTARTS + 1):
+            if self._stop.is_set() or time.monotonic() >= self.end:
+                return
+            config = {"bootstrap": self.bootstrap, "groups": [list(g) for g in self.groups],
+                      "history_start": self.history.start, "interval_s": self.interval_s, "end": self.end}
+            child = self._child = group_probe.spawn("sample", config)
+            assert child.stdout is not None
+            relay(child.stdout, self.history, PROCESS)
+            rc = child.wait()
+            if rc != 0 and not self._stop.is_set():
+                error = group_probe.died(rc, child.stderr.read() if child.stderr else None)
+                for group_id, topic in self.groups:
+                    self.history.info(PROCESS, GroupSample(group=group_id, topic=topic), error=error)
+            if rc == 0:
+                return
 
 
-def record_group_offsets(admin: AdminClient, groups: list[tuple[str, str]], history: HistoryWriter,
-                         timeout_s: float = 15.0) -> int:
+def record_group_offsets(bootstrap: str, groups: list[tuple[str, str]], history: HistoryWriter) -> int:
     """The coordinator's committed offsets of each group, as ``group_offsets`` ops; returns how many were read."""
-    read = 0
-    for group_id, topic in groups:
+    values, error = group_probe.ask("offsets", {"bootstrap": bootstrap, "groups": [list(g) for g in groups],
+                                                "history_start": history.start}, timeout_s=60.0)
+    read, said = 0, set()
+    for v in values:
         try:
-            request = [ConsumerGroupTopicPartitions(group_id)]
-            result = admin.list_consumer_group_offsets(request, request_timeout=timeout_s)[group_id].result(
-                timeout_s + 1)
-            offsets = sorted([tp.partition, tp.offset, _epoch(tp)] for tp in result.topic_partitions or []
-                             if tp.topic == topic)
-            history.ok(PROCESS, GroupOffsets(group=group_id, topic=topic, offsets=offsets))
-            read += 1
-        except Exception as exc:  # noqa: BLE001 - recorded: the checks say undecided
-            history.info(PROCESS, GroupOffsets(group=group_id, topic=topic), error=_error(exc))
+            time_, type_, f, value, err = v
+            rec = GroupOffsets.from_value(value)
+        except (ValueError, TypeError):
+            continue
+        history.record(PROCESS, OpType(type_), rec, err, at=float(time_))
+        said.add(rec.group)
+        read += type_ == "ok"
+    for group_id, topic in groups:
+        if group_id not in said:
+            history.info(PROCESS, GroupOffsets(group=group_id, topic=topic), error=error or "the probe said nothing")
     return read
-
-
-def _epoch(tp: TopicPartition) -> int:
-    epoch = getattr(tp, "leader_epoch", None)
-    return -1 if epoch is None or epoch < 0 else epoch
-
-
-def _error(exc: Exception) -> str:
-    if isinstance(exc, KafkaException) and exc.args and hasattr(exc.args[0], "str"):
-        return exc.args[0].str()
-    return f"{type(exc).__name__}: {exc}"[:300]

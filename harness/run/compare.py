@@ -627,6 +627,7 @@ def run_comparison(scenario: Scenario, cells: list[Cell], repeats: int, out_dir:
         meta["image"] = ", ".join(meta["images"])
         with contextlib.ExitStack() as stack:
             cluster = stack.enter_context(KafkaCluster(cluster_config(base, image), log=log))
+            previous: list[tuple[str, Scenario]] = []
             for r in range(repeats):
                 seed = scenario.seed + r
                 lanes = [(cell.label, cell.apply(scenario, seed, f"{scenario.topic.name}-r{r}-c{i:02d}"))

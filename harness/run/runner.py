@@ -186,7 +186,8 @@ def _run_workload(scenario: Scenario, specs: list[Scenario], cluster: KafkaClust
     threads = [threading.Thread(target=p.run, args=(stop, abort), name=p.name, daemon=True) for p in producers]
     readers = [threading.Thread(target=c.run, args=(stop,), name=c.name, daemon=True) for c in consumers]
     targets = {g.spec.name: g for g in groups if g.topic == topic}  # the nemesis's group targets: the first lane's
-    with Sampler(cluster, topic, history), GroupSampler(cluster.new_admin(), group_ids, history), \
+    sampling_end = time.monotonic() + w.duration_s + 60  # the sampler stops with the workload, or by then
+    with Sampler(cluster, topic, history), GroupSampler(cluster.bootstrap_servers, group_ids, history, sampling_end), \
             Nemesis(cluster, history, topic, seed=scenario.seed, groups=targets) as nemesis:
         faults = scenario.all_faults()
         history.ok(PROCESS, records.Schedule(faults=[f.model_dump(mode="json") for f in faults]))
@@ -245,7 +246,7 @@ def _run_workload(scenario: Scenario, specs: list[Scenario], cluster: KafkaClust
             if not complete:
                 log(f"  the final read through {via} did not reach every end offset in time")
         if groups:
-            read = record_group_offsets(cluster.admin, group_ids, history)
+            read = record_group_offsets(cluster.bootstrap_servers, group_ids, history)
             log(f"read the committed offsets of {read} of {len(groups)} consumer group(s)")
         # Kafka's own records, while the cluster still stands: the checks and the report rest on them.
         keep = run_dir / "ground-truth"

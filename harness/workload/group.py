@@ -9,7 +9,6 @@ run even if the harness itself is killed.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -19,8 +18,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from harness.history.ops import OpType
-from harness.history.schema import MemberEvent, RecordError, decode
+from harness.history.relay import relay
+from harness.history.schema import MemberEvent, Phase
 from harness.history.writer import HistoryWriter
 from harness.run.scenario import GroupSpec
 from harness.workload.group_member import MemberConfig
@@ -86,7 +85,7 @@ class ConsumerGroup:
                            settings={k: v for k, v in self.spec.settings.items()})
         err = tempfile.TemporaryFile(mode="w+", prefix="kafka-chaos-member-")
         popen = subprocess.Popen([sys.executable, "-m", "harness.workload.group_member", cfg.to_arg()],
-                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err,
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err, text=True,
                                  env={**os.environ, "PYTHONUNBUFFERED": "1"})
         member = Member(index, process, popen, err)
         self.history.ok(process, self._event(index, "started", popen.pid))
@@ -99,16 +98,8 @@ class ConsumerGroup:
     def _relay(self, member: Member) -> None:
         """Write the member's reports to the history until its stdout closes, then say how it ended."""
         assert member.popen.stdout is not None
-        for line in member.popen.stdout:
-            try:
-                time_, type_, f, value, error = json.loads(line)
-                op_type = OpType(type_)
-                rec = decode(f, op_type, value)
-            except (ValueError, TypeError, RecordError) as exc:
-                self.history.info(member.process, self._event(member.index, "exited", member.pid),
-                                  error=f"unreadable report from the member: {exc}")
-                continue
-            self.history.record(member.process, op_type, rec, error, at=time_)
+        relay(member.popen.stdout, self.history, member.process,
+              bad=lambda why: self.history.info(member.process, Phase(phase="workload"), error=why))
         rc = member.popen.wait()
         if member.killed:
             return  # the kill is its end, already recorded

@@ -43,14 +43,11 @@ def _resume(ctx: FaultContext) -> None:
 
 def _clients(ctx: FaultContext) -> set[str] | None:
     """The client ids in the group's description now (None: it could not be described)."""
-    from harness.observe.groups import describe_group
+    from harness.observe.groups import describe_now
 
     group = ctx.group()
-    try:
-        sample = describe_group(ctx.cluster.admin, group.group_id, group.topic)
-    except Exception:  # noqa: BLE001 - a coordinator moving: look again
-        return None
-    return {m.client_id for m in sample.members}
+    sample = describe_now(ctx.cluster.bootstrap_servers, group.group_id, group.topic)
+    return None if sample is None else {m.client_id for m in sample.members}
 
 
 def _left(ctx: FaultContext, before, timeout_s: float) -> Effect:
