@@ -14,7 +14,8 @@ wrong), never an object per row.
 The records a run's history holds, in the order they usually appear: ``run`` (with the schema version),
 ``cluster``, ``schedule``, ``phase``, ``sample``, ``send``, ``poll``, ``stats``, ``fault``, ``effect``,
 ``heal``, ``sweep``, ``healthy``, ``read``; ``producer`` only when a producer failed for good; with consumer
-groups, ``member``, ``assignment``, ``commit``, ``group`` and, after the final read, ``group_offsets``.
+groups, ``member``, ``assignment``, ``commit``, ``group`` and, after the final read, ``group_offsets``; with
+transactions, ``txn`` and, after the heal, ``stable``.
 """
 
 from __future__ import annotations
@@ -577,8 +578,10 @@ def _epochs_fit(value: dict[str, Any]) -> str | None:
 @_register
 @dataclass(slots=True)
 class Poll(Record):
-    """Records a consumer received during the run (``reader``: ``leader`` or ``rack:<rack>``); ``info``
-    with an error and no records reports a consume error."""
+    """Records a consumer received during the run (``reader``: ``leader``, ``rack:<rack>`` or, for a group
+    member, ``group:<group id>``); ``info`` with an error and no records reports a consume error.
+    ``isolation`` is ``read_uncommitted`` for a consumer that reads past the last stable offset (records of
+    open and aborted transactions); absent, it read committed data only (librdkafka's default)."""
 
     f: ClassVar[str] = "poll"
     types: ClassVar[frozenset[OpType]] = _types(OK, INFO)
@@ -588,6 +591,7 @@ class Poll(Record):
     epochs: list[int | None] | None = None
     """The leader epoch of each record's batch, as the client reports it (null: unknown); absent in
     histories recorded before it was."""
+    isolation: str | None = None
     watermarks: list[list[int]] | None = None
     """``[partition, high watermark]`` for each partition in this poll: librdkafka's cached high watermark
     from its latest fetch response, read as the poll returned. Approximate, and not used by the checks: on
@@ -720,6 +724,57 @@ class GroupOffsets(Record):
     group: str
     topic: str
     offsets: list[list[int]] | None = None
+
+
+# -- transactions -------------------------------------------------------------------------------------------
+
+
+@_register
+@dataclass(slots=True)
+class Txn(Record):
+    """One transaction of a transactional producer (``transactional_id``), its ``n``-th. ``invoke``: it began,
+    meant to end with ``action`` (``commit`` or ``abort``, a seeded choice), and will write ``values`` to
+    ``partitions`` of ``topic`` (one entry per value). The completion: ``ok`` it ended as meant (committed,
+    or aborted); ``fail`` it surely did not commit (a commit refused, then aborted; or an abort); ``info``
+    its outcome is unknown (a commit that timed out, a producer that failed for good). A completion also
+    holds ``offsets`` (each value's offset from its delivery report, null when none came) and ``end_time``
+    (history time at which the commit or abort was asked for: before it, the transaction was open)."""
+
+    f: ClassVar[str] = "txn"
+    types: ClassVar[frozenset[OpType]] = _types(INVOKE, OK, FAIL, INFO)
+    ACTIONS: ClassVar[frozenset[str]] = frozenset({"commit", "abort"})
+    transactional_id: str
+    n: int
+    action: str
+    topic: str
+    values: list[str]
+    partitions: list[int]
+    offsets: list[int | None] | None = None
+    end_time: float | None = None
+
+    @classmethod
+    def _cross_check(cls, value: dict[str, Any]) -> str | None:
+        if value["action"] not in cls.ACTIONS:
+            return f"action {value['action']!r} is not one of {sorted(cls.ACTIONS)}"
+        n = len(value["values"])
+        if len(value["partitions"]) != n or (value.get("offsets") is not None and len(value["offsets"]) != n):
+            return "values, partitions and offsets differ in length"
+        return None
+
+
+@_register
+@dataclass(slots=True)
+class StableOffsets(Record):
+    """Each partition's last stable offset beside its high watermark, ``[partition, LSO, high watermark]``,
+    read after the heal: ``ok`` once every LSO had caught up with its high watermark (no transaction left
+    open), ``info`` when some had not by the deadline (the error says how long was waited): consumers that
+    read committed data are stuck behind a transaction that never ends."""
+
+    f: ClassVar[str] = "stable"
+    types: ClassVar[frozenset[OpType]] = _types(OK, INFO)
+    topic: str
+    partitions: list[list[int]]
+    waited_s: float
 
 
 @_register
