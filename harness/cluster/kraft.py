@@ -262,6 +262,9 @@ class KafkaCluster:
             "group.consumer.session.timeout.ms": "10000",
             "group.consumer.min.heartbeat.interval.ms": "500",
             "group.consumer.heartbeat.interval.ms": "1000",
+            # A transaction whose producer is gone is aborted soon after its timeout (default: checked
+            # every 10 s), so a consumer of committed data is not held behind it longer than that.
+            "transaction.abort.timed.out.transaction.cleanup.interval.ms": "1000",
             **self.config.broker_settings,
         }
         return "\n".join(f"{k}={v}" for k, v in props.items())
