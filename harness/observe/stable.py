@@ -29,15 +29,19 @@ def stable_offsets(admin: AdminClient, topic: str, partitions: int, timeout_s: f
     return [[p, v["lso"], v["hw"]] for p, v in sorted(out.items())]
 
 
-def record_stable_offsets(admin: AdminClient, topic: str, partitions: int, history: HistoryWriter,
+def record_stable_offsets(bootstrap: str, topic: str, partitions: int, history: HistoryWriter,
                           within_s: float) -> bool:
     """Wait until every partition's LSO reached its high watermark (no transaction left open), up to
-    ``within_s``; record the last reading as a ``stable`` op (``info`` if some LSO stayed behind)."""
+    ``within_s``; record the last reading as a ``stable`` op (``info`` if some LSO stayed behind).
+
+    Each reading comes from a new client: a long-lived one was seen to keep a leader epoch from before a
+    leader change and to be refused (FENCED_LEADER_EPOCH) for as long as it was asked."""
     started = time.monotonic()
     last: list[list[int]] | None = None
     error = None
     while True:
         try:
+            admin = AdminClient({"bootstrap.servers": bootstrap, "socket.timeout.ms": 10000, "log_level": 0})
             last = stable_offsets(admin, topic, partitions)
             error = None
             if all(lso >= hw for _, lso, hw in last):

@@ -251,7 +251,7 @@ def _run_workload(scenario: Scenario, specs: list[Scenario], cluster: KafkaClust
         if transactional:  # consumers of committed data must not be left behind an open transaction
             within = max(t.transaction_timeout_ms for s in specs if (t := s.workload.transactions)) / 1000 + 15
             for t in topics:
-                if not record_stable_offsets(cluster.admin, t, partitions, history, within):
+                if not record_stable_offsets(cluster.bootstrap_servers, t, partitions, history, within):
                     log(f"  {t}: a last stable offset stayed below its high watermark for {within:.0f} s")
         # Once through the leaders, and once through a rack-aware reader in each rack (served by that
         # rack's replica where the selector allows), so a replica that diverged shows up.

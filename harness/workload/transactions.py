@@ -122,6 +122,10 @@ class TransactionalProducer:
         end_time: float | None = None
 
         def done(type_: OpType, error: str | None = None) -> None:
+            try:
+                producer.poll(0)  # the delivery reports still queued (an abort does not serve them)
+            except KafkaException:
+                pass
             rec = self._txn(n, action, values, partitions, offsets=list(offsets), end_time=end_time)
             self.history.record(self.name, type_, rec, error)
             counter = ("committed" if action == "commit" else "aborted") if type_ is OpType.OK else \
