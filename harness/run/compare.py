@@ -36,20 +36,30 @@ class Cell:
     idempotence: bool
     kafka_version: str | None = None
     """Set when the comparison runs several Kafka versions (one cluster each); None: the scenario's."""
+    isolation: str | None = None
+    """Set when the comparison varies consumers' ``isolation.level`` (every consumer and group member of the
+    cell reads with it); None: as the scenario says."""
 
     @property
     def label(self) -> str:
         return (f"acks={self.acks} minISR={self.min_insync_replicas} unclean={str(self.unclean).lower()} "
-                f"idem={str(self.idempotence).lower()}" + (f" kafka={self.kafka_version}" if self.kafka_version else ""))
+                f"idem={str(self.idempotence).lower()}" + (f" kafka={self.kafka_version}" if self.kafka_version else "")
+                + (f" isolation={self.isolation}" if self.isolation else ""))
 
     def apply(self, scenario: Scenario, seed: int, topic: str) -> Scenario:
         producers = [p.model_copy(update={"acks": self.acks, "enable_idempotence": self.idempotence})
                      for p in scenario.workload.producers]
+        workload = {"producers": producers}
+        if self.isolation:
+            workload["consumers"] = [c.model_copy(update={"settings": {**c.settings, "isolation.level": self.isolation}})
+                                     for c in scenario.workload.consumers]
+            workload["groups"] = [g.model_copy(update={"settings": {**g.settings, "isolation.level": self.isolation}})
+                                  for g in scenario.workload.groups]
         update = {
             "seed": seed,
             "topic": scenario.topic.model_copy(update={"name": topic, "min_insync_replicas": self.min_insync_replicas,
                                                        "unclean_leader_election": self.unclean}),
-            "workload": scenario.workload.model_copy(update={"producers": producers}),
+            "workload": scenario.workload.model_copy(update=workload),
         }
         if self.kafka_version:
             update["cluster"] = scenario.cluster.model_copy(update={"kafka_version": self.kafka_version,
@@ -58,10 +68,11 @@ class Cell:
 
 
 def matrix(acks=ACKS, min_isr=MIN_ISR, unclean=UNCLEAN, idempotence=(False, True),
-           versions: tuple[str, ...] | list[str] = ()) -> list[Cell]:
+           versions: tuple[str, ...] | list[str] = (), isolation: tuple[str, ...] | list[str] = ()) -> list[Cell]:
     """Every combination; idempotence applies only with acks=all (librdkafka requires it). With more than one
-    Kafka version, every combination once per version."""
-    return [Cell(a, m, u, i, v) for v in (versions if len(versions) > 1 else [None]) for a in acks
+    Kafka version, every combination once per version; with isolation levels, once per level."""
+    return [Cell(a, m, u, i, v, iso) for v in (versions if len(versions) > 1 else [None])
+            for iso in (isolation or [None]) for a in acks
             for m in min_isr for u in unclean for i in idempotence if a == "all" or not i]
 
 
