@@ -644,7 +644,9 @@ def run_comparison(scenario: Scenario, cells: list[Cell], repeats: int, out_dir:
                 lanes = [(cell.label, cell.apply(scenario, seed, f"{scenario.topic.name}-r{r}-c{i:02d}"))
                          for i, cell in enumerate(group)]
                 if r > 0:  # the cluster as a fresh one would be, or a fresh one
-                    problems = reset_cluster(cluster, [t for _, s in previous for t in [s.topic.name]])
+                    problems = reset_cluster(cluster, [s.topic.name for _, s in previous],
+                                             groups=[g.group_id(s.topic.name) for _, s in previous
+                                                     for g in s.workload.groups])
                     meta.setdefault("resets", []).append(
                         {"kafka_version": version, "before_repeat": r + 1, "verified": not problems,
                          "problems": problems})
