@@ -37,8 +37,10 @@ def _name(x) -> str:
 
 
 def _error(exc: BaseException) -> str:
+    """One line: librdkafka's error name and text (its text alone can be empty), else the exception."""
     if exc.args and hasattr(exc.args[0], "str"):
-        return exc.args[0].str()
+        err = exc.args[0]
+        return f"{err.name()}: {err.str()}".rstrip(": ")
     return f"{type(exc).__name__}: {exc}"[:300]
 
 
@@ -117,11 +119,17 @@ def main(mode: str, config: dict[str, Any]) -> int:
 
 
 def _describe_all(admin, groups: list[list[str]], start: float) -> None:
+    from harness.observe.groups import coordinator_of
+
     for group_id, topic in groups:
         try:
             _line(start, "ok", "group", describe(admin, group_id, topic))
         except Exception as exc:  # noqa: BLE001 - recorded, the sampler goes on
-            _line(start, "info", "group", {"group": group_id, "topic": topic}, _error(exc))
+            # Not described; which broker coordinates it still comes from metadata (a plain request).
+            node = coordinator_of(admin, group_id)
+            _line(start, "info", "group", {"group": group_id, "topic": topic,
+                                           **({"coordinator": node} if node is not None else {})},
+                  _error(exc) or type(exc).__name__)
 
 
 # -- the parent's side -----------------------------------------------------------------------------------
