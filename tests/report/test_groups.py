@@ -165,15 +165,17 @@ def test_a_classic_group_section_has_its_members_rebalances_coordinators_commits
     assert [(o.partition, o.committed, o.log_end, o.behind) for o in g.offsets] == [(0, 10, 10, 0), (1, 8, 10, 2),
                                                                                    (2, 10, 10, 0)]
     assert (g.processed, g.distinct) == (31, 28)  # p0's 5 to 7 again after the kill: they were never committed
-    assert g.reprocessed is None and g.availability is None  # no such check ran
+    # what the group checks say of it: p0's 5 to 7 again after the rebalance that followed the kill
+    assert g.reprocessed == 3 and g.reprocessed_causes == {"rebalance": 3, "offset_reset": 0, "unexplained": 0}
+    assert [(row["fault"], row["first_poll_after_heal_s"]) for row in g.availability] == [("f1", 1.01)]
     # who held what: member 0 held 0 and 1 until it was killed, then member 1 until the replacement came
     held = {(h.process, h.partition): (h.ended_by) for h in g.held}
     assert held[("group-app-0", 0)] == "killed" and held[("group-app-1", 0)] == "revoked"
     assert held[("group-app-0-r1", 1)] == "closed"
     sentence = next(s for s in r.summary if s.startswith("Group "))
     assert sentence == ("Group t.app (classic, manual commit): 3 rebalances, coordinator 1 → 2 between 2.0 and "
-                        "14.0 s, 4 commits ok, 1 refused (UNKNOWN_MEMBER_ID), 1 unknown, committed offsets behind "
-                        "the log end on p1 by 2.")
+                        "14.0 s, 4 commits ok, 1 refused (UNKNOWN_MEMBER_ID), 1 unknown, 3 records processed more "
+                        "than once, committed offsets behind the log end on p1 by 2.")
 
 
 def test_a_member_fault_names_its_member_and_takes_no_controller_facts():
