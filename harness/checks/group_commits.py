@@ -5,9 +5,10 @@ A group's committed offset of a partition is where a member given that partition
 as the group processes. Per group and partition, three ways it can go back, each commit counted once:
 
 - ``within_member``: one member process had a commit acknowledged (ok) below an earlier ok commit of its own.
-- ``across_members``: a manual commit invoked after another member's manual commit was acknowledged, and
-  acknowledged itself with a lower offset: in real time the second came after the first, so the group's
-  position went back (the coordinator fences a member's commits from before a rebalance by generation).
+- ``across_members``: a manual commit invoked after another member's manual commit was acknowledged (by
+  the times the members recorded: history order is not real-time order across members), and acknowledged
+  itself with a lower offset: in real time the second came after the first, so the group's position went
+  back (the coordinator fences a member's commits from before a rebalance by generation).
   An auto commit has no invoke (librdkafka's commit callback reports only its outcome), so its place in
   real time against another member's commits is unknown: auto commits are compared within their member and
   against the final committed offset only.
@@ -47,15 +48,15 @@ AUTO_NOTE = ("auto commits have no invoke (librdkafka's commit callback reports 
 
 
 class _Segments:
-    """A partition's resets by the group's members: the segment of an op index is how many resets came
-    before it. An earlier commit and a later one have no reset between them exactly when the earlier one's
-    start and the later one's end fall in the same segment."""
+    """A partition's resets by the group's members (their times, sorted): the segment of a time is how many
+    resets came before it. An earlier commit and a later one have no reset between them exactly when the
+    earlier one's start and the later one's end fall in the same segment."""
 
-    def __init__(self, resets: list[int]):
+    def __init__(self, resets: list[float]):
         self.resets = resets
 
-    def of(self, index: int) -> int:
-        return bisect_left(self.resets, index)
+    def of(self, time: float) -> int:
+        return bisect_left(self.resets, time)
 
 
 def _violation(kind: str, later: Commit | None, earlier: Commit, g: Group, final: int | None = None) -> dict[str, Any]:
@@ -73,19 +74,20 @@ def _violation(kind: str, later: Commit | None, earlier: Commit, g: Group, final
 def _within(commits: list[Commit], seg: _Segments) -> tuple[list[tuple[Commit, Commit]], set[int]]:
     """Per member process, each ok commit below an earlier ok commit of its own: (later, earlier) pairs
     counted, and the commits (their ``id``) excused by a reset. One pass in the order of the oks, keeping per
-    process the highest commit so far per segment of its start, and over all segments."""
+    process the highest commit so far per segment of its start, and over all segments (a member's ops are in
+    its own order in the history)."""
     found: list[tuple[Commit, Commit]] = []
     excused: set[int] = set()
     best: dict[tuple[str, int], Commit] = {}
     overall: dict[str, Commit] = {}
     for c in commits:
-        same = best.get((c.process, seg.of(c.index)))
+        same = best.get((c.process, seg.of(c.time)))
         top = overall.get(c.process)
         if same is not None and c.offset < same.offset:
             found.append((c, same))
         elif top is not None and c.offset < top.offset:
             excused.add(id(c))
-        key = (c.process, seg.of(c.start))
+        key = (c.process, seg.of(c.start_time))
         if key not in best or c.offset > best[key].offset:
             best[key] = c
         if top is None or c.offset > top.offset:
@@ -96,11 +98,13 @@ def _within(commits: list[Commit], seg: _Segments) -> tuple[list[tuple[Commit, C
 def _across(commits: list[Commit], seg: _Segments, skip: set[int]) -> tuple[list[tuple[Commit, Commit]], set[int]]:
     """Each manual ok commit invoked after another process's manual commit was acknowledged with a higher
     offset (but those in ``skip``, counted already): (later, earlier) pairs counted, and the commits excused
-    by a reset. Events in history order:
-    an earlier commit joins at its ok, a later one asks at its invoke for the highest of the other processes'
-    (per segment of their start: the one its own end falls in; and over all)."""
+    by a reset. Events in time order (ops of different members are compared by time, not by their place in
+    the history): an earlier commit joins at its ok, a later one asks at its invoke (before any join at the
+    same time: real-time order is strict) for the highest of the other processes' (per segment of their
+    start: the one its own end falls in; and over all)."""
     manual = [c for c in commits if not c.auto]
-    events = sorted([(c.index, 1, i) for i, c in enumerate(manual)] + [(c.start, 0, i) for i, c in enumerate(manual)])
+    events = sorted([(c.time, 1, i) for i, c in enumerate(manual)] +
+                    [(c.start_time, 0, i) for i, c in enumerate(manual)])
     best: dict[int, dict[str, Commit]] = defaultdict(dict)
     overall: dict[str, Commit] = {}
     found: list[tuple[Commit, Commit]] = []
@@ -113,13 +117,13 @@ def _across(commits: list[Commit], seg: _Segments, skip: set[int]) -> tuple[list
     for _, joins, i in events:
         c = manual[i]
         if joins:
-            for table in (best[seg.of(c.start)], overall):
+            for table in (best[seg.of(c.start_time)], overall):
                 if c.process not in table or c.offset > table[c.process].offset:
                     table[c.process] = c
             continue
         if id(c) in skip:
             continue
-        same, top = highest(best.get(seg.of(c.index), {}), c.process), highest(overall, c.process)
+        same, top = highest(best.get(seg.of(c.time), {}), c.process), highest(overall, c.process)
         if same is not None and c.offset < same.offset:
             found.append((c, same))
         elif top is not None and c.offset < top.offset:
@@ -131,7 +135,7 @@ def _final(commits: list[Commit], seg: _Segments, committed: int) -> tuple[Commi
     """The highest ok commit the final committed offset is below with no reset after it began (None: none),
     and whether the final offset is below some ok commit that a later reset excuses."""
     last = len(seg.resets)
-    kept = [c for c in commits if seg.of(c.start) == last]
+    kept = [c for c in commits if seg.of(c.start_time) == last]
     lost = max(kept, key=lambda c: c.offset, default=None)
     top = max(commits, key=lambda c: c.offset, default=None)
     if lost is not None and committed < lost.offset:
@@ -158,7 +162,7 @@ def committed_offsets_backwards(history: History) -> CheckResult:
         mine: list[dict[str, Any]] = []
         mine_excused = 0
         for partition, commits in sorted(by_partition.items()):
-            seg = _Segments(g.reset_indices(partition))
+            seg = _Segments(g.reset_times(partition))
             within, excused_within = _within(commits, seg)
             counted = {id(c) for c, _ in within}
             across, excused_across = _across(commits, seg, counted)

@@ -37,25 +37,25 @@ COLUMNS = ["group", "topic", "partition", "offset", "value", "process", "time", 
 
 def _again(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """The rows (positions) that deliver a record (partition, offset, value) the group had delivered before,
-    and for each the position of the delivery before it. Sorted by record, then in history order."""
+    and for each the position of the delivery before it. Sorted by record, then by time (then history order)."""
     partition = rows["partition"].to_numpy(dtype=np.int64)
     offset = rows["offset"].to_numpy(dtype=np.int64)
     vid = rows["vid"].to_numpy(dtype=np.int64)
-    order = np.lexsort((np.arange(len(rows)), vid, offset, partition))
+    order = np.lexsort((np.arange(len(rows)), rows["time"].to_numpy(dtype=float), vid, offset, partition))
     p, o, v = partition[order], offset[order], vid[order]
     repeat = np.flatnonzero((p[1:] == p[:-1]) & (o[1:] == o[:-1]) & (v[1:] == v[:-1])) + 1
     return order[repeat], order[repeat - 1]
 
 
 def _causes(g: Group, partition: np.ndarray, before: np.ndarray, after: np.ndarray) -> np.ndarray:
-    """Per extra delivery (its partition, the ops of the delivery before it and of itself), the index of its
-    cause in ``CAUSES``."""
+    """Per extra delivery (its partition, when the delivery before it and itself were recorded), the index of
+    its cause in ``CAUSES``. By time: the deliveries and the events are of different processes."""
     out = np.full(len(partition), CAUSES.index(UNEXPLAINED), dtype=np.int64)
-    stops = g.life_indices(*STOPS)
+    stops = g.life_times(*STOPS)
     for p in np.unique(partition).tolist():
         at = np.flatnonzero(partition == p)
-        rebalance = np.array(sorted(g.assignment_indices(p) + stops), dtype=np.int64)
-        resets = np.array(g.reset_indices(p), dtype=np.int64)
+        rebalance = np.array(sorted(g.assignment_times(p) + stops), dtype=float)
+        resets = np.array(g.reset_times(p), dtype=float)
         moved = count_between(rebalance, before[at], after[at]) > 0
         reset = count_between(resets, before[at], after[at]) > 0
         out[at] = np.where(moved, CAUSES.index(REBALANCE), np.where(reset, CAUSES.index(OFFSET_RESET), out[at]))
@@ -67,10 +67,9 @@ def _group(g: Group, polls: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, dic
     rows = polls[(polls["reader"] == g.reader).to_numpy(dtype=bool)]
     rows = rows[rows["partition"].notna().to_numpy(dtype=bool) & rows["offset"].notna().to_numpy(dtype=bool)]
     again, before = _again(rows)
-    op = rows["op"].to_numpy(dtype=np.int64)
     partition = rows["partition"].to_numpy(dtype=np.int64)
-    codes = _causes(g, partition[again], op[before], op[again])
     times, processes = rows["time"].to_numpy(dtype=float), rows["process"].to_numpy(dtype=object)
+    codes = _causes(g, partition[again], times[before], times[again])
     found = pd.DataFrame({"group": g.id, "topic": rows["topic"].to_numpy(dtype=object)[again],
                           "partition": partition[again], "offset": rows["offset"].to_numpy(dtype=np.int64)[again],
                           "value": rows["value"].to_numpy(dtype=object)[again], "process": processes[again],

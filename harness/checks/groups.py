@@ -9,6 +9,11 @@ member's life (``member``), samples the group (``group``) and reads its committe
 read (``group_offsets``). All of this is small (a few ops per second per member), so it is kept as plain
 Python objects; only the polls, which hold the records, are worked on as columns.
 
+Members stamp their ops with the machine's monotonic clock, as the harness does, but their reports reach the
+history through a relay per member: history order is each member's own order, not the order across
+members. So whatever compares ops of different processes (a commit against another member's, a
+rebalance between two deliveries) compares their times, never their places in the history.
+
 A group is known from the scenario (the ``run`` op) and from any op that names it, so a history without its
 run op is still checked. Which process is whose member: the processes of the ops that name their group
 (``assignment``, ``commit``, and polls by a group reader), and failing those the process name
@@ -18,7 +23,6 @@ run op is still checked. Which process is whose member: the processes of the ops
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,9 +76,11 @@ class Commit:
     start: int
     """The op index the commit began at: its invoke (a manual commit), its ok (an auto commit: no invoke)."""
     start_time: float
+    """When it began (as ``start``)."""
     index: int
     """The op index of its ok."""
     time: float
+    """When it was acknowledged (its ok)."""
 
 
 @dataclass(frozen=True)
@@ -123,16 +129,17 @@ class Group:
     def reader(self) -> str:
         return group_reader(self.id)
 
-    def reset_indices(self, partition: int) -> list[int]:
-        """The op indices of its members' resets of ``partition``, in order."""
-        return [e.index for e in self.resets if partition in e.partitions]
+    def reset_times(self, partition: int) -> list[float]:
+        """When its members reset their position in ``partition``, in time order."""
+        return sorted(e.time for e in self.resets if partition in e.partitions)
 
-    def assignment_indices(self, partition: int) -> list[int]:
-        """The op indices of rebalance callbacks (any member, any event) that name ``partition``, in order."""
-        return [e.index for e in self.assignments if partition in e.partitions]
+    def assignment_times(self, partition: int) -> list[float]:
+        """When a rebalance callback (any member, any event) named ``partition``, in time order."""
+        return sorted(e.time for e in self.assignments if partition in e.partitions)
 
-    def life_indices(self, *events: str) -> list[int]:
-        return [e.index for e in self.lives if e.event in events]
+    def life_times(self, *events: str) -> list[float]:
+        """When its members had one of these life events, in time order."""
+        return sorted(e.time for e in self.lives if e.event in events)
 
 
 def groups(history: History) -> dict[str, Group]:
@@ -235,14 +242,9 @@ def _final(v: dict) -> dict[int, int]:
     return {int(e[0]): int(e[1]) for e in v.get("offsets") or [] if len(e) >= 2}
 
 
-def between(indices: list[int], after: int, before: int) -> bool:
-    """Whether some of ``indices`` (sorted) lies strictly between two op indices."""
-    return bisect_left(indices, before) - bisect_right(indices, after) > 0
-
-
-def count_between(indices: np.ndarray, after: np.ndarray, before: np.ndarray) -> np.ndarray:
-    """For each (after, before) pair, how many of ``indices`` (sorted) lie strictly between them."""
-    return np.searchsorted(indices, before, "left") - np.searchsorted(indices, after, "right")
+def count_between(times: np.ndarray, after: np.ndarray, before: np.ndarray) -> np.ndarray:
+    """For each (after, before) pair, how many of ``times`` (sorted) lie strictly between them."""
+    return np.searchsorted(times, before, "left") - np.searchsorted(times, after, "right")
 
 
 def group_partitions(history: History, g: Group) -> list[int]:

@@ -156,3 +156,18 @@ def test_groups_are_told_apart():
     c.group_offsets({0: 5}).group_offsets({0: 3}, group="t.h")
     r = committed_offsets_backwards(c.history())
     assert r.count == 0 and set(r.notes["per_group"]) == {"t.g", "t.h"}
+
+
+def test_members_commits_are_ordered_by_their_times_not_by_their_place_in_the_history():
+    """Each member's reports reach the history through its own relay: B's invoke, stamped before A's ok, may
+    be written after it. The two overlap in real time: not ordered."""
+    c = _group()
+    c.wait(1 - c.t).commit_invoke(A, {0: 5}).wait(1).commit_done(A, {0: 5})  # A: 1 s to 2 s
+    c.t = 1.5
+    c.commit_invoke(B, {0: 3}).wait(1).commit_done(B, {0: 3})  # B: invoked at 1.5 s, written after A's ok
+    assert committed_offsets_backwards(_done(c, {0: 5}).history()).count == 0
+    c = _group().commit(A, {0: 5})
+    c.t -= 0.5
+    c.offset_reset(B, partition=0)  # written after A's commit, stamped before it: not between the two
+    c.wait(1).commit(B, {0: 3})
+    assert committed_offsets_backwards(_done(c, {0: 5}).history()).count == 1

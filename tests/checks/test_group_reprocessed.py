@@ -102,3 +102,17 @@ def test_counts_per_group():
     r = group_reprocessed(c.history())
     assert r.count == 1
     assert r.notes["per_group"]["t.g"]["extra_deliveries"] == 1 and r.notes["per_group"]["t.h"]["extra_deliveries"] == 0
+
+
+def test_events_are_placed_between_deliveries_by_their_times():
+    """A kill written to the history after the second delivery, but stamped between the two, explains it; a
+    rebalance written between them but stamped before the first does not."""
+    c = _group().group_poll(A, _recs(0)).wait(1).group_poll(B, _recs(0))
+    c.t -= 0.5
+    c.member(0, "killed")
+    assert group_reprocessed(c.history()).examples[0]["cause"] == "rebalance"
+    c = _group().wait(1).group_poll(A, _recs(0))
+    c.t -= 0.5
+    c.assignment(B, [0])
+    c.wait(1).group_poll(B, _recs(0))
+    assert group_reprocessed(c.history()).examples[0]["cause"] == "unexplained"
