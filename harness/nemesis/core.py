@@ -22,10 +22,10 @@ from harness.nemesis import netfilter
 from harness.nemesis.faults.base import Effect, Expect, FaultContext, FaultUnsupported
 from harness.nemesis.faults.registry import fault_kind
 from harness.nemesis.spec import FaultSpec, Role, TargetSpec
+from harness.observe.coordinators import OFFSETS_TOPIC, TRANSACTION_TOPIC, coordinator_of
 from harness.observe.state import PartitionState, active_controller, agreed_state
 
 PROCESS = "nemesis"
-TRANSACTION_TOPIC = "__transaction_state"
 EFFECT_TIMEOUT_S = 60.0
 
 
@@ -116,8 +116,6 @@ class Nemesis:
             case Role.RACK:
                 return [b.node_id for b in self.cluster.brokers if b.rack == target.rack]
             case Role.GROUP_COORDINATOR:
-                from harness.observe.groups import OFFSETS_TOPIC, coordinator_of
-
                 group = self._group(target)
                 node = coordinator_of(self.cluster.admin, group.group_id)
                 if node is None:
@@ -127,8 +125,6 @@ class Nemesis:
                     ctx.coordinator, ctx.coordinated = node, (group.group_id, OFFSETS_TOPIC)
                 return [node]
             case Role.TXN_COORDINATOR:
-                from harness.observe.groups import coordinator_of
-
                 tid = self.transactional_ids.get(target.producer)
                 if tid is None:
                     raise FaultError(f"the workload has no transactional producer {target.producer}")

@@ -117,7 +117,7 @@ def cluster_reaction(ctx: FaultContext, before: PartitionState | None, timeout_s
 def coordinator_moved(ctx: FaultContext, timeout_s: float) -> Effect:
     """The coordinator (of a group, or of a transactional id) moved away from the node the fault cut off, as a
     broker outside the cut says."""
-    from harness.observe.groups import coordinator_of
+    from harness.observe.coordinators import coordinator_of
     from harness.observe.state import wait_for
 
     assert ctx.coordinated is not None

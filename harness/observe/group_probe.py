@@ -119,7 +119,7 @@ def main(mode: str, config: dict[str, Any]) -> int:
 
 
 def _describe_all(admin, groups: list[list[str]], start: float) -> None:
-    from harness.observe.groups import coordinator_of
+    from harness.observe.coordinators import coordinator_of
 
     for group_id, topic in groups:
         try:

@@ -8,9 +8,9 @@ import pytest
 
 from harness.history.loader import History, read_ops
 from harness.history.ops import OpType
-from harness.nemesis.core import TRANSACTION_TOPIC, Nemesis
+from harness.nemesis.core import Nemesis
 from harness.nemesis.spec import FaultSpec
-from harness.observe.groups import coordinator_of
+from harness.observe.coordinators import TRANSACTION_TOPIC, coordinator_of
 from harness.observe.stable import record_stable_offsets
 from harness.workload.reader import final_read
 
