@@ -77,6 +77,9 @@ def matrix(acks=ACKS, min_isr=MIN_ISR, unclean=UNCLEAN, idempotence=(False, True
 
 
 CHECK_COLUMNS = ("lost_writes", "duplicates", "nonmonotonic_send", "realtime_order", "uncommitted_reads")
+WORKLOAD_CHECKS = ("aborted_reads", "open_txn_reads", "torn_transactions", "lost_transactions", "stuck_lso",
+                   "txn_duplicates", "committed_offsets_backwards", "group_skipped", "group_reprocessed")
+"""Checks of transactions and consumer groups: shown per cell, in a table of their own, when a run had them."""
 TITLES = {"lost_writes": "lost writes", "duplicates": "duplicates", "nonmonotonic_send": "nonmonotonic sends",
           "realtime_order": "realtime order", "uncommitted_reads": "uncommitted reads"}
 
@@ -204,6 +207,8 @@ def row(cell: Cell, repeat: int, report: dict[str, Any], run_dir: str) -> dict[s
             "duplicate_causes": dict(checks.get("duplicates", {}).get("notes", {}).get("causes", {})),
             "lost_write_causes": lost_write_causes(checks.get("lost_writes", {})),
             "decided": all(checks[c]["verdict"] != "unknown" for c in CHECK_COLUMNS if c in checks),
+            "workload_checks": {c: [checks[c]["count"], checks[c]["verdict"]] for c in WORKLOAD_CHECKS
+                                if c in checks and checks[c]["verdict"] != "skipped"},
             "not_injected": [f"{f['kind']} {f['target']}: {(f.get('errors') or ['no reason recorded'])[-1]}"
                              .replace(": fault: not injected: ", ": ")
                              for f in report.get("faults", []) if f.get("start") is not None
@@ -503,8 +508,32 @@ def render_markdown(summary: pd.DataFrame, meta: dict[str, Any], rows: list[dict
                      + (f" {elr}." if elr else "")
                      + (f" Lost writes, by the cause the controller's record shows: {lost}." if lost else "")
                      + (f" Duplicates read, by the cause their batch headers show: {dups}." if dups else ""))
+    lines += _workload_checks_table(summary, rows or [])
     lines += ["", "![lost writes](heatmap_lost_writes.png)", "", "![availability](heatmap_availability.png)", ""]
     return "\n".join(lines)
+
+
+def _workload_checks_table(summary: pd.DataFrame, rows: list[dict[str, Any]]) -> list[str]:
+    """Transaction and group checks per cell, as "k of N runs (total)", when some run had them (with a
+    ``--isolation`` dimension, read_uncommitted cells are where aborted records are read, and allowed)."""
+    names = [c for c in WORKLOAD_CHECKS if any(c in (r.get("workload_checks") or {}) for r in rows)]
+    if not names:
+        return []
+    lines = ["", "## Transactions and consumer groups, per cell", "",
+             "| cell | " + " | ".join(n.replace("_", " ") for n in names) + " |",
+             "|---|" + "---:|" * len(names)]
+    for _, line in summary.iterrows():
+        runs = [r.get("workload_checks") or {} for r in rows if r.get("cell") == line["cell"]]
+        cells = []
+        for n in names:
+            had = [r[n] for r in runs if n in r]
+            k = sum(1 for count, _ in had if count)
+            total = sum(count for count, _ in had)
+            cells.append(f"{k} of {len(had)}" + (f" ({total:,})" if total else "") if had else "–")
+        lines.append(f"| {line['cell']} | " + " | ".join(cells) + " |")
+    lines += ["", "\"k of N\": runs whose count was above 0, of the runs that ran the check; in brackets, the "
+              "total count. group reprocessed is allowed (at-least-once); the others must stay at 0."]
+    return lines
 
 
 def _grid(summary: pd.DataFrame) -> tuple[list[str], list[str], dict[tuple[str, str], pd.Series]]:
