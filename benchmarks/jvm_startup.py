@@ -1,5 +1,6 @@
-"""Benchmark: time to ready of a cluster with Kafka's own JVM settings against FAST_START_JVM_OPTS, side by
-side (alternating, so both meet the same load on a shared machine).
+"""Benchmark: time to ready of a cluster under different JVM set-ups, side by side (alternating, so each
+meets the same load on a shared machine): Kafka's own settings without the image's class-data-sharing
+archive, with it (the default), and with FAST_START_JVM_OPTS too.
 
 Usage: .venv/bin/python benchmarks/jvm_startup.py [--rounds 4] [--brokers 3]
 """
@@ -16,9 +17,10 @@ from harness.cluster.kraft import KafkaCluster
 from harness.run.interrupts import Interrupts
 
 
-def ready_s(image: str, brokers: int, jvm_opts: str | None) -> float:
+def ready_s(image: str, brokers: int, jvm_opts: str | None, cds: bool) -> float:
     t0 = time.monotonic()
-    cluster = KafkaCluster(ClusterConfig(brokers=brokers, image=image, jvm_opts=jvm_opts), log=lambda *_: None)
+    cluster = KafkaCluster(ClusterConfig(brokers=brokers, image=image, jvm_opts=jvm_opts, cds=cds),
+                           log=lambda *_: None)
     try:
         cluster.start()
         return time.monotonic() - t0
@@ -33,11 +35,11 @@ def main() -> None:
     parser.add_argument("--brokers", type=int, default=3)
     args = parser.parse_args()
     image = ensure_image(ImageSpec())
-    times: dict[str, list[float]] = {"kafka": [], "fast": []}
+    setups = [("no CDS", None, False), ("CDS", None, True), ("CDS + fast JVM opts", FAST_START_JVM_OPTS, True)]
+    times: dict[str, list[float]] = {name: [] for name, _, _ in setups}
     for i in range(args.rounds):
-        order = [("kafka", None), ("fast", FAST_START_JVM_OPTS)]
-        for name, opts in order if i % 2 == 0 else order[::-1]:
-            t = ready_s(image, args.brokers, opts)
+        for name, opts, cds in setups[i % len(setups):] + setups[:i % len(setups)]:
+            t = ready_s(image, args.brokers, opts, cds)
             times[name].append(t)
             print(f"round {i + 1} {name}: ready in {t:.1f} s", flush=True)
     for name, ts in times.items():

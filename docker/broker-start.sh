@@ -10,6 +10,11 @@ conf="$conf_dir/server.properties"
 mkdir -p "$conf_dir"
 printf '%s\n' "$CHAOS_SERVER_PROPERTIES" > "$conf"
 log_dir=$(sed -n 's/^log\.dirs=//p' "$conf")
+# The image's class-data-sharing archive, when it has one (-Xshare:auto: a JVM that cannot map it starts
+# without it); CHAOS_CDS=off starts without it (for benchmarks).
+if [ -s /opt/kafka/kafka-cds.jsa ] && [ "${CHAOS_CDS:-on}" != off ]; then
+  export KAFKA_OPTS="${KAFKA_OPTS:-} -XX:SharedArchiveFile=/opt/kafka/kafka-cds.jsa -Xshare:auto"
+fi
 if [ ! -f "$log_dir/meta.properties" ]; then
   /opt/kafka/bin/kafka-storage.sh format -t "$CHAOS_CLUSTER_ID" -c "$conf"
 fi

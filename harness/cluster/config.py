@@ -50,6 +50,8 @@ class ClusterConfig:
     jvm_opts: str | None = None
     """The brokers' KAFKA_JVM_PERFORMANCE_OPTS (also the storage format's JVM); None: Kafka's own (G1, C2).
     ``FAST_START_JVM_OPTS`` trades peak throughput for start-up CPU (benchmarks/cluster_startup.py)."""
+    cds: bool = True
+    """Use the image's class-data-sharing archive when it has one (the offline recipe builds one)."""
     ready_timeout_s: float = 180.0
 
     def rack_of(self, index: int) -> str:

@@ -52,6 +52,7 @@ def ensure_image(spec: ImageSpec, rebuild: bool = False, log=print) -> str:
             shutil.copytree(DOCKER_DIR / "official", context, dirs_exist_ok=True)
             buildargs = {"KAFKA_VERSION": spec.kafka_version}
         shutil.copy2(DOCKER_DIR / "broker-start.sh", context / "broker-start.sh")
+        shutil.copy2(DOCKER_DIR / "cds-train.sh", context / "cds-train.sh")
         try:
             docker_client().images.build(
                 path=str(context),

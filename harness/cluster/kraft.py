@@ -226,6 +226,7 @@ class KafkaCluster:
                 .with_env("CHAOS_CLUSTER_ID", self.cluster_id)
                 .with_env("KAFKA_HEAP_OPTS", self.config.heap)
                 .with_env("KAFKA_JVM_PERFORMANCE_OPTS", self.config.jvm_opts or DEFAULT_KAFKA_JVM_OPTS)
+                .with_env("CHAOS_CDS", "on" if self.config.cds else "off")
                 .with_kwargs(labels=labels, cap_add=["NET_ADMIN"], hostname=alias)
             )
             broker = Broker(node_id=node_id, rack=rack, alias=alias, host_port=port, container=container)
