@@ -80,7 +80,7 @@ class Transaction:
 
     def describe(self) -> dict[str, Any]:
         """The transaction in an example: who, what it meant to do, how it ended."""
-        out: dict[str, Any] = {"transaction": self.name, "process": self.process, "action": self.action,
+        out: dict[str, Any] = {"transaction": self.name, "producer": self.process, "action": self.action,
                                "outcome": self.outcome, "status": self.status}
         if self.error:
             out["error"] = self.error
