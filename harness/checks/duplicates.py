@@ -172,6 +172,13 @@ def duplicates(history: History) -> CheckResult:
                        decided=not by_cause.get(UNDECIDED), notes=notes, found=found)
 
 
+def copies_of(reads: pd.DataFrame, logs: pd.DataFrame) -> list[tuple[tuple[str, str], list[Copy], list[bool]]]:
+    """Each value of ``reads`` (rows of ``history.reads()``, ``vid`` included) with its distinct places in log
+    order, as ``Copy``s carrying the batch headers the replica logs show there, and per copy whether the logs
+    cannot tell (``undecided``): what ``copy_causes`` takes. For other checks of duplicated values."""
+    return [(key, [Copy(*r[:6]) for r in rows], [r[6] for r in rows]) for key, rows in _grouped(_copies(reads, logs))]
+
+
 def _writers(history: History, vids) -> dict[tuple[str, str], str]:
     """The producer process that sent each of these values, by (topic, value)."""
     sends = history.sends()
