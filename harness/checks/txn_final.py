@@ -93,6 +93,8 @@ def _view(history: History) -> _View:
 
 
 def torn_transactions(history: History) -> CheckResult:
+    """torn_transactions: a committed transaction of which the final read holds some values and proves the
+    others absent."""
     name = "torn_transactions"
     model = transactions(history)
     if not model:
@@ -111,6 +113,7 @@ def torn_transactions(history: History) -> CheckResult:
 
 
 def lost_transactions(history: History) -> CheckResult:
+    """lost_transactions: a committed transaction none of whose values the final read holds."""
     name = "lost_transactions"
     model = transactions(history)
     if not model:
@@ -190,6 +193,8 @@ def _example(model: TxnModel, txn: int, missing: np.ndarray, cause: dict[str, An
 
 
 def txn_duplicates(history: History) -> CheckResult:
+    """txn_duplicates: a transactional value the final read holds at more than one offset (committed data
+    written twice)."""
     name = "txn_duplicates"
     model = transactions(history)
     if not model:

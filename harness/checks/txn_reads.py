@@ -37,6 +37,8 @@ READ_COLUMNS = ["value", "topic", "partition", "offset", "f", "process", "reader
 
 
 def aborted_reads(history: History) -> CheckResult:
+    """aborted_reads: a read_committed read (a poll, a group member's poll, the final read) returned a value
+    of a transaction that surely did not commit (Jepsen's G1a, aborted read)."""
     name = "aborted_reads"
     model = transactions(history)
     if not model:
@@ -68,6 +70,8 @@ def aborted_reads(history: History) -> CheckResult:
 
 
 def open_txn_reads(history: History) -> CheckResult:
+    """open_txn_reads: a read_committed poll returned a transaction's value before its producer asked for
+    the commit or abort (Jepsen's precommitted read: a record of an open transaction below the LSO)."""
     name = "open_txn_reads"
     model = transactions(history)
     if not model:
@@ -84,16 +88,17 @@ def open_txn_reads(history: History) -> CheckResult:
     committed_read = rows["committed_read"].to_numpy(dtype=bool)
     evidence = rows[early & committed_read]
     distinct = evidence.drop_duplicates("row")
-    outcome = np.array([t.outcome is None for t in model.txns], dtype=bool)[rows["txn"].to_numpy(dtype=np.int64)]
+    no_completion = np.array([t.outcome is None for t in model.txns], dtype=bool)[rows["txn"].to_numpy(dtype=np.int64)]
     notes: dict[str, Any] = {
         "transactions": len(model.txns),
         "records_read_committed_while_open": len(evidence),
         "transactions_read_while_open": int(distinct["txn"].nunique()),
         "read_uncommitted_records_while_open": int((early & ~committed_read).sum()),
-        "values_of_transactions_without_completion": int(rows.loc[committed_read & outcome, "row"].nunique()),
-        "values_of_completions_without_end_time": int(rows.loc[committed_read & ~known & ~outcome, "row"].nunique()),
+        "values_of_transactions_without_completion": int(rows.loc[committed_read & no_completion, "row"].nunique()),
+        "values_of_completions_with_no_end_recorded": int(
+            rows.loc[committed_read & ~known & ~no_completion, "row"].nunique()),
     }
-    if notes["values_of_transactions_without_completion"] or notes["values_of_completions_without_end_time"]:
+    if notes["values_of_transactions_without_completion"] or notes["values_of_completions_with_no_end_recorded"]:
         notes["not_evidence"] = ("a transaction without a completion (the history ends first) or without an "
                                  "end_time: when it stopped being open is unknown")
     if distinct.empty:

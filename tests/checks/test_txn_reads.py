@@ -120,7 +120,7 @@ def test_a_completion_without_end_time_is_no_evidence():
     poll(c, "c1", [(0, 0, "txn-0-0-0")])
     end(c, 0, 0, offsets=[0], end_time=None)
     r = open_txn_reads(c.history())
-    assert r.count == 0 and r.notes["values_of_completions_without_end_time"] == 1
+    assert r.count == 0 and r.notes["values_of_completions_with_no_end_recorded"] == 1
 
 
 def test_without_polls_it_is_skipped():
