@@ -12,8 +12,15 @@ CHECK_NAMES = ("lost_writes", "unseen", "duplicates", "inconsistent_offsets", "p
                "failed_sends_landed", "final_reads_disagree", *ORDER_CHECK_NAMES, "uncommitted_reads",
                "follower_reads", "availability", "replica_divergence")
 
+TXN_CHECK_NAMES = ("aborted_reads", "open_txn_reads", "torn_transactions", "lost_transactions", "stuck_lso",
+                   "txn_duplicates")
+"""The transaction checks (``harness.checks.txn_reads``, ``txn_final``, ``stable_offsets``): skipped in a run
+without transactions."""
+CHECK_NAMES += TXN_CHECK_NAMES
+
 CHECK_GROUPS = {"reordering": ORDER_CHECK_NAMES}
 """Names a scenario may use for several checks at once (``reordering``: every order check)."""
+CHECK_GROUPS["transactions"] = TXN_CHECK_NAMES
 
 
 def expand_checks(names) -> list[str]:

@@ -187,7 +187,8 @@ def _example(model: TxnModel, txn: int, missing: np.ndarray, cause: dict[str, An
            "missing": gone[:SHOWN_VALUES], "missing_count": len(gone), "invoke_time": t.invoke_time,
            "complete_time": t.complete_time, **cause}
     if len(gone) < len(t.values):
-        held = [x for x in t.values if x not in set(gone)]
+        missing_values = set(gone)
+        held = [x for x in t.values if x not in missing_values]
         out["held"] = held[:SHOWN_VALUES]
     return out
 

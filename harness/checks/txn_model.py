@@ -167,9 +167,9 @@ def read_values(history: History, f: str | None = None) -> np.ndarray:
 
 
 def _read_values(history: History) -> np.ndarray:
+    model = transactions(history)
     reads = history.reads()
     out = np.full(len(reads), -1, dtype=np.int64)
-    model = transactions(history)
     if not model or not len(reads):
         return out
     # Only values no send holds can be transactional (they never collide): the bulk is ruled out by vid.
