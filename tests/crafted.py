@@ -6,14 +6,20 @@ from __future__ import annotations
 from harness.history.loader import History
 from harness.history.ops import Op, OpType
 from harness.history.schema import (
+    Assignment,
     Broker,
+    Commit,
     Effect,
     FaultStart,
     FaultStarted,
     FetchStats,
+    GroupMember,
+    GroupOffsets,
+    GroupSample,
     Healed,
     HealStart,
     Healthy,
+    MemberEvent,
     MetadataRecord,
     Phase,
     Poll,
@@ -191,6 +197,89 @@ class Crafted:
                                                            position=position, to=to))
 
 
+# -- consumer groups ----------------------------------------------------------------------------------------
+
+
+def _offsets(offsets) -> list[list[int]]:
+    """``{partition: offset}`` (or ``[(partition, offset[, epoch])]``) as a record's ``[partition, offset,
+    epoch]`` list (epoch -1: unknown)."""
+    items = offsets.items() if isinstance(offsets, dict) else offsets
+    return [[int(e[0]), int(e[1]), int(e[2]) if len(e) > 2 else -1] for e in (tuple(x) for x in items)]
+
+
+class GroupCrafted(Crafted):
+    """A crafted history with consumer-group records: each helper names the group by id (default
+    ``<topic>.g``, as ``GroupSpec.group_id`` names it)."""
+
+    @property
+    def gid(self) -> str:
+        return f"{self.topic}.g"
+
+    def member(self, member: int, event: str, group: str | None = None, process: str = "harness",
+               error: str | None = None, pid: int | None = None) -> GroupCrafted:
+        """A member's life event as the harness saw it (``error``: an ``info`` op, e.g. exited with an error)."""
+        rec = MemberEvent(group=group or self.gid, topic=self.topic, member=member, event=event, pid=pid)
+        return self.record(process, OpType.INFO if error else OpType.OK, rec, error)
+
+    def assignment(self, process: str, partitions, event: str = "assigned", group: str | None = None,
+                   protocol: str = "classic") -> GroupCrafted:
+        """A member's rebalance callback (recorded under the member's own process)."""
+        return self.record(process, OpType.OK, Assignment(group=group or self.gid, topic=self.topic, event=event,
+                                                          partitions=list(partitions), protocol=protocol))
+
+    def commit_invoke(self, process: str, offsets, group: str | None = None) -> GroupCrafted:
+        """A manual commit begins (``commit_done`` completes it)."""
+        return self.record(process, OpType.INVOKE, Commit(group=group or self.gid, topic=self.topic,
+                                                          offsets=_offsets(offsets), auto=False))
+
+    def commit_done(self, process: str, offsets, outcome: str = "ok", group: str | None = None, auto: bool = False,
+                    error: str | None = None) -> GroupCrafted:
+        """A commit's outcome: ``ok``, ``fail`` or ``info`` (an auto commit has no invoke before it)."""
+        rec = Commit(group=group or self.gid, topic=self.topic, offsets=_offsets(offsets), auto=auto)
+        if outcome != "ok" and error is None:
+            error = "ILLEGAL_GENERATION" if outcome == "fail" else "_TIMED_OUT"
+        return self.record(process, OpType(outcome), rec, error)
+
+    def commit(self, process: str, offsets, outcome: str = "ok", group: str | None = None,
+               auto: bool = False) -> GroupCrafted:
+        """A commit as a member records it: a manual one invoked then completed, an auto one completed only."""
+        if not auto:
+            self.commit_invoke(process, offsets, group)
+        return self.commit_done(process, offsets, outcome, group, auto)
+
+    def group_sample(self, state: str = "Stable", members=(), group: str | None = None, coordinator: int = 1,
+                     error: str | None = None) -> GroupCrafted:
+        """The group as its coordinator described it; ``members``: (member id, client id, partitions)."""
+        if error:
+            return self.record("sampler", OpType.INFO, GroupSample(group=group or self.gid, topic=self.topic), error)
+        return self.record("sampler", OpType.OK, GroupSample(
+            group=group or self.gid, topic=self.topic, state=state, coordinator=coordinator, type="classic",
+            members=[GroupMember(member_id=m, client_id=c, partitions=list(p)) for m, c, p in members]))
+
+    def group_offsets(self, offsets, group: str | None = None, error: str | None = None) -> GroupCrafted:
+        """The coordinator's committed offsets after the run (``offsets`` None, or ``error``: not read)."""
+        if offsets is None or error:
+            return self.record("harness", OpType.INFO, GroupOffsets(group=group or self.gid, topic=self.topic),
+                               error or "group coordinator not available")
+        return self.record("harness", OpType.OK, GroupOffsets(group=group or self.gid, topic=self.topic,
+                                                              offsets=_offsets(offsets)))
+
+    def group_poll(self, process: str, records, group: str | None = None) -> GroupCrafted:
+        """A member's poll: the records it received and processed (reader ``group:<group id>``)."""
+        return self.poll(process, records, reader=f"group:{group or self.gid}")
+
+
+def with_groups(groups=({"name": "g", "members": 2, "protocol": "classic", "commit": "manual"},), **kwargs
+                ) -> GroupCrafted:
+    """A crafted history opening with a run op whose scenario has these ``workload.groups`` (``with_run``'s
+    other arguments as there)."""
+    c = with_run(**kwargs)
+    g = GroupCrafted(c.topic)
+    g.ops, g.t = c.ops, c.t
+    g.ops[0].value["scenario"]["workload"]["groups"] = [dict(x) for x in groups]
+    return g
+
+
 def clean_run(n: int = 10, partitions: int = 2, consumers: bool = True) -> Crafted:
     """n acknowledged sends spread over partitions, and a final read that holds each exactly once.
 
@@ -277,3 +366,34 @@ def lost_after_a_leader_change(acks: str) -> Crafted:
     changed(c, 1.0, leader=2, isr=[2, 3])
     sent_at(c, 2.0, "a", 0)
     return c.read([])
+
+
+def clean_group_run(n: int = 6, partitions: int = 2, members: int = 2, controller: bool = True) -> GroupCrafted:
+    """A run with one consumer group, ``t.g``, of ``members`` members (processes ``group-g-<i>``), all clean:
+    n acknowledged sends spread over the partitions; member i is assigned the partitions p with p % members
+    == i, polls each one's records and commits after each poll; the members close; a final read of every
+    partition to its end, and the group's committed offsets, each partition's end. With ``controller``: the
+    controller's record of the topic (no leader change)."""
+    c = with_groups(groups=[{"name": "g", "members": members, "protocol": "classic", "commit": "manual"}])
+    if controller:
+        for p in range(partitions):
+            created(c, partition=p)
+    c.phase("workload")
+    for i in range(members):
+        c.member(i, "started")
+        c.assignment(f"group-g-{i}", [p for p in range(partitions) if p % members == i])
+    logs: dict[int, list] = {p: [] for p in range(partitions)}
+    for i in range(n):
+        p = i % partitions
+        c.send("producer-0-0", f"v{i}", partition=p, offset=len(logs[p]))
+        logs[p].append((p, len(logs[p]), f"v{i}"))
+    c.wait(1)
+    for p in range(partitions):
+        process = f"group-g-{p % members}"
+        c.group_poll(process, logs[p]).commit(process, {p: len(logs[p])})
+    c.wait(1).phase("heal")
+    for i in range(members):
+        c.member(i, "closed")
+    for p in range(partitions):
+        c.final_read(logs[p], partition=p)
+    return c.group_offsets({p: len(logs[p]) for p in range(partitions)})

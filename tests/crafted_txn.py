@@ -5,7 +5,7 @@ consumer and the LSO wait after the heal record."""
 from __future__ import annotations
 
 from harness.history.ops import OpType
-from harness.history.schema import Poll, StableOffsets, Txn
+from harness.history.schema import GroupOffsets, Poll, StableOffsets, Txn
 from tests.crafted import Crafted
 
 
@@ -95,7 +95,8 @@ def uncommitted_log(partition: int) -> list[tuple[int, int, str]]:
 def mixed_run(c: Crafted | None = None, final: bool = True) -> Crafted:
     """A clean run of plain sends and transactions (``LOG``): a read_committed consumer, a read_uncommitted
     one and a group member poll after the transactions ended; the LSO caught up after the heal; the final
-    read (read committed) of both partitions to their end. Nothing in it is an anomaly."""
+    read (read committed) of both partitions to their end, and the group's committed offsets at the end of
+    each log (past the markers). Nothing in it is an anomaly."""
     c = c or Crafted()
     c.phase("workload")
     where = {v: (p, o) for p, rows in LOG.items() for o, v in rows if v is not None}
@@ -115,4 +116,11 @@ def mixed_run(c: Crafted | None = None, final: bool = True) -> Crafted:
     if final:
         for p, rows in LOG.items():
             c.final_read(committed_log(p), partition=p, end_offset=len(rows))
+        group_offsets(c, {p: len(rows) for p, rows in LOG.items()})
     return c
+
+
+def group_offsets(c: Crafted, offsets: dict[int, int], group: str = "g") -> Crafted:
+    """The group's committed offsets after the run, ``{partition: offset}``."""
+    return c.record("harness", OpType.OK, GroupOffsets(group=group, topic=c.topic,
+                                                       offsets=[[p, o, -1] for p, o in sorted(offsets.items())]))

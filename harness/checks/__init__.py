@@ -8,9 +8,16 @@ ORDER_CHECK_NAMES = ("nonmonotonic_send", "realtime_order", "nonmonotonic_poll",
                      "poll_skip", "int_poll_skip")
 """Jepsen's order anomalies (``harness.checks.reordering``), each its own check."""
 
+GROUP_CHECK_NAMES = ("committed_offsets_backwards", "group_skipped", "group_reprocessed", "group_availability")
+"""The consumer-group checks (skipped when the run has no ``[[workload.groups]]``)."""
+
 CHECK_NAMES = ("lost_writes", "unseen", "duplicates", "inconsistent_offsets", "phantom_values",
                "failed_sends_landed", "final_reads_disagree", *ORDER_CHECK_NAMES, "uncommitted_reads",
-               "follower_reads", "availability", "replica_divergence")
+               "follower_reads", "availability", "replica_divergence", *GROUP_CHECK_NAMES)
+
+FINDINGS = ("availability", "unseen", "group_reprocessed", "group_availability")
+"""Checks reported as findings unless a scenario says otherwise: availability, unseen (late, not lost), a
+group's reprocessing (at-least-once allows it) and its availability."""
 
 TXN_CHECK_NAMES = ("aborted_reads", "open_txn_reads", "torn_transactions", "lost_transactions", "stuck_lso",
                    "txn_duplicates")
@@ -28,6 +35,6 @@ def expand_checks(names) -> list[str]:
     before the order checks were split names ``reordering``)."""
     return list(dict.fromkeys(n for name in names for n in CHECK_GROUPS.get(name, (name,))))
 
-DEFAULT_MUST_BE_ZERO = [name for name in CHECK_NAMES if name not in ("availability", "unseen")]
-"""Safety checks must find nothing unless a scenario says otherwise; availability and unseen (late, not
-lost) are reported as findings."""
+DEFAULT_MUST_BE_ZERO = [name for name in CHECK_NAMES if name not in FINDINGS]
+"""Safety checks must find nothing unless a scenario says otherwise; the ``FINDINGS`` are reported as
+findings."""

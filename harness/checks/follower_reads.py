@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from harness.checks.groups import GROUP_PREFIX
 from harness.checks.result import CheckResult
 from harness.history.loader import History
 from harness.observe.controller import controller_timeline
@@ -63,7 +64,7 @@ OFF, ON, UNSERVED = 2, 1, 0
 
 
 def follower_reads(history: History) -> CheckResult:
-    stats = history.fetch_stats()
+    stats = _not_group_members(history.fetch_stats())
     readers = _rack_readers(history, stats)
     if not readers:
         return CheckResult(NAME, 0, skipped="no follower reader (client.rack) ran")
@@ -103,6 +104,16 @@ def follower_reads(history: History) -> CheckResult:
 
 
 # -- who reads by rack -------------------------------------------------------------------------------------
+
+
+def _not_group_members(stats: pd.DataFrame) -> pd.DataFrame:
+    """The statistics of every reader but consumer-group members (reader ``group:<id>``): a member fetches only
+    the partitions the group gives it, and its statistics may name a broker for the others too, so its samples
+    do not say where it read from. A member with ``client.rack`` is not judged here."""
+    if stats.empty or "reader" not in stats:
+        return stats
+    member = stats["reader"].astype(object).str.startswith(GROUP_PREFIX, na=False).to_numpy(dtype=bool)
+    return stats[~member] if member.any() else stats
 
 
 def _rack_readers(history: History, stats: pd.DataFrame) -> dict[str, str]:

@@ -13,6 +13,14 @@ A consumer whose position was out of range resets it and records the reset (``re
 around a reset of that consumer and partition are neither counted nor a base for later skips (noted
 as ``after_reset``). Which poll holds the records before a reset is not exact (a reset is recorded while
 its batch is read, and the batch's records after it), so both steps that may cross it are let go.
+
+A consumer group's member (reader ``group:<group id>``) given a partition by a rebalance resumes from the
+group's committed offset, which may be behind what it had read (its last records were not committed) or
+ahead (another member went on meanwhile): the steps of a member process and partition around an
+``assigned`` rebalance callback naming that partition, recorded by that process, are let go the same way
+(noted as ``after_rebalance``, only for a history with group polls). Whether the group as a whole went
+back or skipped is for the group checks (``group_reprocessed``, ``group_skipped``). Other readers'
+steps are judged as before: an assignment never excuses them.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from harness.checks.codes import memo
+from harness.checks.groups import group_rows
 from harness.checks.order_final import (
     group_cummax,
     log_offsets,
@@ -54,6 +63,10 @@ class _Steps:
     """A step forward past offsets the final read cannot vouch for (it does not reach them)."""
     after_reset: int
     polls: int
+    after_rebalance: int = 0
+    """Steps of group members let go around an ``assigned`` rebalance callback (and not around a reset)."""
+    groups: bool = False
+    """Whether any poll is a group member's (then the notes say ``after_rebalance``)."""
 
 
 def _steps(history: History) -> _Steps:
@@ -77,12 +90,17 @@ def _steps(history: History) -> _Steps:
         same[1:] = group[1:] == group[:-1]
         prev_off = np.roll(off, 1)
         prev_op = np.roll(op, 1)
-        crossing = _around_resets(history, group, prev_op, op, {name: i for i, name in enumerate(pnames)},
-                                  {k: i for i, k in enumerate(keys)}, width)
+        process_code, key_code = {name: i for i, name in enumerate(pnames)}, {k: i for i, k in enumerate(keys)}
+        crossing = _around_resets(history, group, prev_op, op, process_code, key_code, width)
         reset = same & (op != prev_op) & crossing
-        step = same & ~reset
+        members = group_rows(polls["reader"])[order]
+        rebalance = np.zeros(n, dtype=bool)
+        if members.any():
+            moved = _around_assignments(history, group, prev_op, op, process_code, key_code, width)
+            rebalance = same & (op != prev_op) & moved & members & ~reset
+        step = same & ~reset & ~rebalance
         within = step & (op == prev_op)
-        segment = np.cumsum(~step)  # a new run at each consumer and partition, and after each reset
+        segment = np.cumsum(~step)  # a new run at each consumer and partition, after each reset or rebalance
         highest = group_cummax(segment, off)
         highest_before = np.where(step, np.roll(highest, 1), -1)
         backwards = step & (off <= prev_off)
@@ -105,7 +123,7 @@ def _steps(history: History) -> _Steps:
             "previous_offset": np.where(same, prev_off, -1), "highest_before": highest_before,
             "skipped": skipped}, copy=False)
         return _Steps(frame, within, backwards, skipped > 0, skipped, undecided, int(reset.sum()),
-                      len(np.unique(op)))
+                      len(np.unique(op)), int(rebalance.sum()), bool(members.any()))
     return memo(history, "poll_steps", build)
 
 
@@ -115,20 +133,48 @@ def _around_resets(history: History, group: np.ndarray, prev_op: np.ndarray, op:
     recorded after the poll before the step's first record's poll, and before the step's second record's
     poll. (A poll never holds records of a partition from both sides of its reset: the batch that met
     the reset holds only records from before it.)"""
+    resets = []
+    for o in history.ops:
+        if o.f == "reset" and o.type is OpType.OK:
+            p, k = process_code.get(o.process), key_code.get((o.value["topic"], o.value["partition"]))
+            if p is not None and k is not None:
+                resets.append((p * width + k, o.index))
+    return _crossing(history, resets, group, prev_op, op)
+
+
+def _around_assignments(history: History, group: np.ndarray, prev_op: np.ndarray, op: np.ndarray,
+                        process_code: dict[str, int], key_code: dict[tuple[str, int], int], width: int
+                        ) -> np.ndarray:
+    """A mask of the steps between polls that may cross an ``assigned`` rebalance callback of their process
+    naming their partition, in the same window as a reset (``_around_resets``): a member's callback runs
+    inside its poll, and that poll may still return records fetched before it."""
+    assigned = []
+    for o in history.by_f("assignment"):
+        v = history.fields(o)
+        if o.type is not OpType.OK or v.get("event") != "assigned" or o.process not in process_code:
+            continue
+        for partition in v["partitions"]:
+            k = key_code.get((v["topic"], partition))
+            if k is not None:
+                assigned.append((process_code[o.process] * width + k, o.index))
+    return _crossing(history, assigned, group, prev_op, op)
+
+
+def _crossing(history: History, events: list[tuple[int, int]], group: np.ndarray, prev_op: np.ndarray,
+              op: np.ndarray) -> np.ndarray:
+    """A mask of the steps between polls that may cross one of ``events`` ((consumer and partition code, op
+    index)) of their consumer and partition: recorded after the poll before the step's first record's poll,
+    and before the step's second record's poll."""
     mask = np.zeros(len(op), dtype=bool)
-    resets, last_poll, poll_before = [], {}, {}
+    if not events:
+        return mask
+    last_poll, poll_before = {}, {}
     for o in history.ops:
         if o.f == "poll":
             poll_before[o.index] = last_poll.get(o.process, -1)
             last_poll[o.process] = o.index
-        elif o.f == "reset" and o.type is OpType.OK:
-            p, k = process_code.get(o.process), key_code.get((o.value["topic"], o.value["partition"]))
-            if p is not None and k is not None:
-                resets.append((p * width + k, o.index))
-    if not resets:
-        return mask
-    span = max(max(poll_before, default=0), max(r for _, r in resets)) + 2
-    at = np.sort(np.array([g * span + r for g, r in resets], dtype=np.int64))
+    span = max(max(poll_before, default=0), max(r for _, r in events)) + 2
+    at = np.sort(np.array([g * span + r for g, r in events], dtype=np.int64))
     polls = np.array(sorted(poll_before), dtype=np.int64)
     before = np.array([poll_before[i] for i in polls.tolist()], dtype=np.int64)
     start = before[np.clip(np.searchsorted(polls, prev_op), 0, max(len(polls) - 1, 0))]
@@ -136,12 +182,17 @@ def _around_resets(history: History, group: np.ndarray, prev_op: np.ndarray, op:
     return np.searchsorted(at, hi, "left") - np.searchsorted(at, lo, "right") > 0
 
 
+def _rebalanced(s: _Steps) -> dict[str, int]:
+    """The ``after_rebalance`` note, in a history with group polls only (others' notes stay as they were)."""
+    return {"after_rebalance": s.after_rebalance} if s.groups else {}
+
+
 def _check(name: str, history: History, mask_of) -> CheckResult:
     if not history.by_f("poll"):
         return CheckResult(name, 0, skipped=NO_POLLS)
     s = _steps(history)
     hit = mask_of(s)
-    notes = {"records_polled": len(s.frame), "polls": s.polls, "after_reset": s.after_reset}
+    notes = {"records_polled": len(s.frame), "polls": s.polls, "after_reset": s.after_reset, **_rebalanced(s)}
     return CheckResult(name, int(hit.sum()), notes=notes,
                        examples=records(s.frame[hit], ["process", "topic", "partition", "offset", "previous_offset",
                                                        "time"]),
@@ -169,7 +220,7 @@ def _skip_check(name: str, history: History, within: bool) -> CheckResult:
     here = s.within if within else ~s.within
     hit, undecided = s.skip & here, s.undecided & here
     notes = {"records_polled": len(s.frame), "polls": s.polls, "skipped_offsets": int(s.skipped[hit].sum()),
-             "undecided": int(undecided.sum()), "after_reset": s.after_reset}
+             "undecided": int(undecided.sum()), "after_reset": s.after_reset, **_rebalanced(s)}
     if undecided.any():
         notes["reason"] = ("steps forward over offsets the final read does not reach (missing or incomplete): "
                            "whether the log holds them cannot be told")

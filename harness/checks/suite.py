@@ -12,6 +12,10 @@ from harness.checks.duplicates import duplicates
 from harness.checks.failed_sends import failed_sends_landed
 from harness.checks.final_reads import final_reads_disagree
 from harness.checks.follower_reads import follower_reads
+from harness.checks.group_availability import group_availability
+from harness.checks.group_commits import committed_offsets_backwards
+from harness.checks.group_reprocessed import group_reprocessed
+from harness.checks.group_skipped import group_skipped
 from harness.checks.inconsistent_offsets import inconsistent_offsets
 from harness.checks.lost_writes import lost_writes
 from harness.checks.phantoms import phantom_values
@@ -41,6 +45,10 @@ CHECKS: dict[str, Check] = {
     "follower_reads": follower_reads,
     "availability": availability,
     "replica_divergence": replica_divergence,
+    "committed_offsets_backwards": committed_offsets_backwards,
+    "group_skipped": group_skipped,
+    "group_reprocessed": group_reprocessed,
+    "group_availability": group_availability,
     "aborted_reads": aborted_reads,
     "open_txn_reads": open_txn_reads,
     "torn_transactions": torn_transactions,

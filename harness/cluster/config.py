@@ -31,6 +31,12 @@ class ImageSpec:
 
 DEFAULT_RACKS = ("rack-a", "rack-b", "rack-c")
 
+FAST_START_JVM_OPTS = ("-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -Xss512k "
+                       "-Djava.awt.headless=true")
+"""JVM settings for small brokers on few cores: the C1 compiler alone (no C2 compilations competing with
+start-up for the CPU), one compiler thread, the serial collector (no G1 threads and regions for a heap of
+hundreds of MB)."""
+
 
 @dataclass(frozen=True)
 class ClusterConfig:
@@ -41,6 +47,9 @@ class ClusterConfig:
     broker_settings: dict[str, str] = field(default_factory=dict)
     """Extra server.properties entries; they override the harness's defaults."""
     heap: str = "-Xmx512m -Xms256m"
+    jvm_opts: str | None = None
+    """The brokers' KAFKA_JVM_PERFORMANCE_OPTS (also the storage format's JVM); None: Kafka's own (G1, C2).
+    ``FAST_START_JVM_OPTS`` trades peak throughput for start-up CPU (benchmarks/cluster_startup.py)."""
     ready_timeout_s: float = 180.0
 
     def rack_of(self, index: int) -> str:

@@ -37,6 +37,11 @@ PROBE_TOPIC = "chaos-probe"
 RACK_AWARE_SELECTOR = "org.apache.kafka.common.replica.RackAwareReplicaSelector"
 
 
+DEFAULT_KAFKA_JVM_OPTS = ("-server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 "
+                          "-XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true")
+"""Kafka's own KAFKA_JVM_PERFORMANCE_OPTS (kafka-run-class.sh), set explicitly when no other is asked for."""
+
+
 def new_run_id() -> str:
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     return f"{stamp}-{secrets.token_hex(2)}"
@@ -220,6 +225,7 @@ class KafkaCluster:
                 .with_env("CHAOS_SERVER_PROPERTIES", props)
                 .with_env("CHAOS_CLUSTER_ID", self.cluster_id)
                 .with_env("KAFKA_HEAP_OPTS", self.config.heap)
+                .with_env("KAFKA_JVM_PERFORMANCE_OPTS", self.config.jvm_opts or DEFAULT_KAFKA_JVM_OPTS)
                 .with_kwargs(labels=labels, cap_add=["NET_ADMIN"], hostname=alias)
             )
             broker = Broker(node_id=node_id, rack=rack, alias=alias, host_port=port, container=container)
@@ -262,6 +268,9 @@ class KafkaCluster:
             "group.consumer.session.timeout.ms": "10000",
             "group.consumer.min.heartbeat.interval.ms": "500",
             "group.consumer.heartbeat.interval.ms": "1000",
+            # A transaction whose producer is gone is aborted soon after its timeout (default: checked
+            # every 10 s), so a consumer of committed data is not held behind it longer than that.
+            "transaction.abort.timed.out.transaction.cleanup.interval.ms": "1000",
             **self.config.broker_settings,
         }
         return "\n".join(f"{k}={v}" for k, v in props.items())

@@ -700,7 +700,8 @@ class GroupMember(Part):
 class GroupSample(Record):
     """The group as its coordinator described it (Admin API): its state, the coordinator's node, the
     group's type (``classic`` or ``consumer``) and each member's assignment of the topic. ``info``: the
-    group could not be described (the error says why)."""
+    group could not be described (the error says why); ``coordinator`` is then the leader of the group's
+    ``__consumer_offsets`` partition from metadata, when one was known."""
 
     f: ClassVar[str] = "group"
     types: ClassVar[frozenset[OpType]] = _types(OK, INFO)

@@ -22,6 +22,7 @@ from harness.nemesis import netfilter
 from harness.nemesis.faults.base import Effect, Expect, FaultContext, FaultUnsupported
 from harness.nemesis.faults.registry import fault_kind
 from harness.nemesis.spec import FaultSpec, Role, TargetSpec
+from harness.observe.coordinators import OFFSETS_TOPIC, TRANSACTION_TOPIC, coordinator_of
 from harness.observe.state import PartitionState, active_controller, agreed_state
 
 PROCESS = "nemesis"
@@ -54,9 +55,12 @@ class ActiveFault:
 
 class Nemesis:
     def __init__(self, cluster: KafkaCluster, history: HistoryWriter, topic: str, seed: int = 0,
-                 effect_timeout_s: float = EFFECT_TIMEOUT_S, groups: dict | None = None):
+                 effect_timeout_s: float = EFFECT_TIMEOUT_S, groups: dict | None = None,
+                 transactional_ids: dict[int, str] | None = None):
         self.groups = groups or {}
         """The workload's consumer groups by scenario name, for group targets."""
+        self.transactional_ids = transactional_ids or {}
+        """The transactional producers' ids by index, for transaction coordinator targets."""
         self.cluster = cluster
         self.history = history
         self.topic = topic
@@ -112,15 +116,24 @@ class Nemesis:
             case Role.RACK:
                 return [b.node_id for b in self.cluster.brokers if b.rack == target.rack]
             case Role.GROUP_COORDINATOR:
-                from harness.observe.groups import coordinator_of
-
                 group = self._group(target)
                 node = coordinator_of(self.cluster.admin, group.group_id)
                 if node is None:
                     raise FaultError(f"group {group.group_id} has no coordinator now (its __consumer_offsets "
                                      "partition has no leader, or the topic does not exist yet)")
                 if ctx is not None:
-                    ctx.coordinator = node
+                    ctx.coordinator, ctx.coordinated = node, (group.group_id, OFFSETS_TOPIC)
+                return [node]
+            case Role.TXN_COORDINATOR:
+                tid = self.transactional_ids.get(target.producer)
+                if tid is None:
+                    raise FaultError(f"the workload has no transactional producer {target.producer}")
+                node = coordinator_of(self.cluster.admin, tid, TRANSACTION_TOPIC)
+                if node is None:
+                    raise FaultError(f"{tid} has no transaction coordinator now (its __transaction_state "
+                                     "partition has no leader, or the topic does not exist yet)")
+                if ctx is not None:
+                    ctx.coordinator, ctx.coordinated = node, (tid, TRANSACTION_TOPIC)
                 return [node]
             case Role.MEMBER:
                 group = self._group(target)

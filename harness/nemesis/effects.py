@@ -65,7 +65,7 @@ def cluster_reaction(ctx: FaultContext, before: PartitionState | None, timeout_s
         after = _since(ctx.started)
         return Effect(f"active controller moved from {old} to {new} after {after:.1f} s" if new else None, after,
                       f"the active controller to move away from {old}", Expect("controller_moved", nodes=(old,)))
-    if ctx.spec.target.role is Role.GROUP_COORDINATOR and ctx.coordinator in cut:
+    if ctx.coordinated is not None and ctx.coordinator in cut:
         return coordinator_moved(ctx, timeout_s)
     if before is None:
         return Effect(None, 0.0, "a partition state to compare with (none was read before the fault)")
@@ -115,24 +115,27 @@ def cluster_reaction(ctx: FaultContext, before: PartitionState | None, timeout_s
 
 
 def coordinator_moved(ctx: FaultContext, timeout_s: float) -> Effect:
-    """The group's coordinator moved away from the node the fault cut off, as a broker outside the cut says."""
-    from harness.observe.groups import coordinator_of
+    """The coordinator (of a group, or of a transactional id) moved away from the node the fault cut off, as a
+    broker outside the cut says."""
+    from harness.observe.coordinators import coordinator_of
     from harness.observe.state import wait_for
 
-    old, group_id = ctx.coordinator, ctx.group().group_id
+    assert ctx.coordinated is not None
+    old, (key, topic) = ctx.coordinator, ctx.coordinated
+    what = f"group {key}" if topic == "__consumer_offsets" else key
     via = next((b.node_id for b in ctx.cluster.brokers if b.node_id not in ctx.cut_off and b.status() == "running"),
                None)
 
     admin = ctx.cluster.admin_via(via) if via is not None else ctx.cluster.admin
 
     def moved():  # the leader of the group's __consumer_offsets partition, as a broker outside the cut says
-        node = coordinator_of(admin, group_id)
+        node = coordinator_of(admin, key, topic)
         return node if node is not None and node != old else None
 
     new, _ = wait_for(moved, timeout_s, 0.5)
     after = _since(ctx.started)
-    return Effect(f"coordinator of group {group_id} moved from {old} to {new} after {after:.1f} s" if new else None,
-                  after, f"the coordinator of group {group_id} to move away from {old}",
+    return Effect(f"coordinator of {what} moved from {old} to {new} after {after:.1f} s" if new else None,
+                  after, f"the coordinator of {what} to move away from {old}",
                   Expect("coordinator_moved", nodes=(old,) if old is not None else ()))
 
 

@@ -25,6 +25,9 @@ class Role(str, enum.Enum):
     RACK = "rack"
     GROUP_COORDINATOR = "group_coordinator"
     """The broker coordinating a consumer group (the leader of its ``__consumer_offsets`` partition)."""
+    TXN_COORDINATOR = "txn_coordinator"
+    """The broker coordinating a transactional producer's transactions (the leader of its
+    ``__transaction_state`` partition)."""
     MEMBER = "member"
     """A member of a consumer group: a client process, not a broker (kinds ``member-kill``, ``member-pause``)."""
 
@@ -42,6 +45,8 @@ class TargetSpec(Strict):
     """For group_coordinator and member: the scenario's group (its ``name``)."""
     member: int | None = Field(None, ge=0)
     """For member: which one (its index, from 0); none: one drawn by the scenario's seed."""
+    producer: int = Field(0, ge=0)
+    """For txn_coordinator: which transactional producer (its index, from 0)."""
     not_controller: bool = False
     """For follower/random: never the active controller (when another choice exists). A fault meant for a
     follower that also hits the controller is two faults at once: the quorum moves, and the ISR cannot
@@ -71,6 +76,8 @@ class TargetSpec(Strict):
                 return f"rack {self.rack}"
             case Role.GROUP_COORDINATOR:
                 return f"coordinator of group {self.group}"
+            case Role.TXN_COORDINATOR:
+                return f"transaction coordinator of txn-{self.producer}"
             case Role.MEMBER:
                 return f"member {'?' if self.member is None else self.member} of group {self.group}"
             case _:

@@ -12,7 +12,9 @@ Modes:
 - ``sample CONFIG``: describe each group every ``interval_s`` until ``end`` (monotonic), one
   ``[time, type, "group", value, error]`` line each (the history's op form, as a group member writes it);
 - ``offsets CONFIG``: each group's committed offsets, one ``group_offsets`` line each;
-- ``describe CONFIG``: one ``group`` line for each group, once.
+- ``describe CONFIG``: one ``group`` line for each group, once;
+- ``delete CONFIG``: delete the groups ``group_ids``, then list what is left of them: one JSON object,
+  ``{"errors": {group: error}, "left": [groups still listed]}``.
 """
 
 from __future__ import annotations
@@ -35,8 +37,10 @@ def _name(x) -> str:
 
 
 def _error(exc: BaseException) -> str:
+    """One line: librdkafka's error name and text (its text alone can be empty), else the exception."""
     if exc.args and hasattr(exc.args[0], "str"):
-        return exc.args[0].str()
+        err = exc.args[0]
+        return f"{err.name()}: {err.str()}".rstrip(": ")
     return f"{type(exc).__name__}: {exc}"[:300]
 
 
@@ -77,8 +81,25 @@ def _line(history_start: float, type_: str, f: str, value: dict, error: str | No
     os.write(1, (json.dumps([round(time.monotonic() - history_start, 6), type_, f, value, error]) + "\n").encode())
 
 
+def delete(admin, group_ids: list[str]) -> dict[str, Any]:
+    """Delete the groups and say which could not be, and which are still listed after."""
+    errors: dict[str, str] = {}
+    for group_id, future in admin.delete_consumer_groups(group_ids, request_timeout=3 * TIMEOUT_S).items():
+        try:
+            future.result(3 * TIMEOUT_S + 1)
+        except Exception as exc:  # noqa: BLE001 - named in the answer
+            if "GROUP_ID_NOT_FOUND" not in _error(exc):
+                errors[group_id] = _error(exc)
+    listed = admin.list_consumer_groups(request_timeout=3 * TIMEOUT_S).result(3 * TIMEOUT_S + 1)
+    left = sorted({g.group_id for g in listed.valid} & set(group_ids))
+    return {"errors": errors, "left": left}
+
+
 def main(mode: str, config: dict[str, Any]) -> int:
     admin = _admin(config["bootstrap"])
+    if mode == "delete":
+        print(json.dumps(delete(admin, config["group_ids"])))
+        return 0
     groups, start = config["groups"], config["history_start"]
     if mode == "offsets":
         for group_id, topic in groups:
@@ -98,11 +119,17 @@ def main(mode: str, config: dict[str, Any]) -> int:
 
 
 def _describe_all(admin, groups: list[list[str]], start: float) -> None:
+    from harness.observe.coordinators import coordinator_of
+
     for group_id, topic in groups:
         try:
             _line(start, "ok", "group", describe(admin, group_id, topic))
         except Exception as exc:  # noqa: BLE001 - recorded, the sampler goes on
-            _line(start, "info", "group", {"group": group_id, "topic": topic}, _error(exc))
+            # Not described; which broker coordinates it still comes from metadata (a plain request).
+            node = coordinator_of(admin, group_id)
+            _line(start, "info", "group", {"group": group_id, "topic": topic,
+                                           **({"coordinator": node} if node is not None else {})},
+                  _error(exc) or type(exc).__name__)
 
 
 # -- the parent's side -----------------------------------------------------------------------------------

@@ -44,6 +44,15 @@ from harness.observe.controller import (
 )
 from harness.observe.fault_effects import Expectation, Happened, Undecided, decide
 from harness.observe.leadership import leader_changes
+from harness.report.groups import (
+    GroupSection,
+    TransactionsSection,
+    fault_member,
+    group_sections,
+    group_sentence,
+    transactions_section,
+    transactions_sentence,
+)
 
 SUMMARY_FAULTS = 6
 """The summary names this many faults; the rest are counted."""
@@ -163,9 +172,14 @@ class Fault:
     """What the controller recorded (empty when the history has no metadata log)."""
     in_force: float | None = None
     """When the inject finished (``start`` is when it was asked for); a busy machine can part them by seconds."""
+    member: str | None = None
+    """For a fault of a consumer-group member (no broker node): the member's process."""
 
     @property
     def nodes_text(self) -> str:
+        """What the target resolved to: its nodes, or the member process of a member fault."""
+        if self.member:
+            return self.member
         if not self.nodes:
             return "no node"
         return ("node " if len(self.nodes) == 1 else "nodes ") + ", ".join(str(n) for n in self.nodes)
@@ -281,6 +295,10 @@ class Report:
     unexplained: list[str] = field(default_factory=list)
     """Anomalies with no recorded cause (Kafka promised otherwise: a Kafka bug or a harness bug), one
     sentence each; they lead the summary."""
+    groups: list[GroupSection] = field(default_factory=list)
+    """One section per consumer group (none for a run without groups)."""
+    transactions: TransactionsSection | None = None
+    """The transactions section (None for a run without transactions)."""
 
     @property
     def summary_text(self) -> str:
@@ -312,7 +330,7 @@ class Report:
             "checks": {name: c.to_json() for name, c in self.checks.items()},
             "findings": self.findings,
             "counts": _plain(self.counts),
-            "faults": [_plain(f) for f in self.faults],
+            "faults": [_fault_json(f) for f in self.faults],
             "leader_changes": [_leader_change_json(c) for c in self.leader_changes],
             "sweeps": [_plain(s) for s in self.sweeps],
             "healthy": _plain(self.healthy) if self.healthy else None,
@@ -323,6 +341,10 @@ class Report:
             "notices": self.notices,
             "plots": self.plots,
         }
+        if self.groups:  # only for runs that have them: a plain run's report.json stays as it was
+            d["groups"] = [g.to_json() for g in self.groups]
+        if self.transactions is not None:
+            d["transactions"] = self.transactions.to_json()
         return json_plain(d)  # exactly what report.json will hold
 
 
@@ -350,6 +372,13 @@ def json_plain(value: Any, where: str = "report") -> Any:
 
 def _plain(obj) -> dict[str, Any]:
     return asdict(obj)
+
+
+def _fault_json(f: Fault) -> dict[str, Any]:
+    d = _plain(f)
+    if f.member is None:  # a broker fault's JSON stays as it was
+        del d["member"]
+    return d
 
 
 def _leader_change_json(c: LeaderChange) -> dict[str, Any]:
@@ -401,6 +430,8 @@ def build_model(history: History, results: dict[str, CheckResult] | None = None)
         summary=[], counts=counts, checks=checks,
         findings=sorted(name for name, c in checks.items() if c.verdict == Verdict.FINDING.value),
         faults=_faults(history, at, timeline, topic), leader_changes=_leader_changes(history, at),
+        groups=group_sections(history, scenario, results, {name: c.notes for name, c in checks.items()}, at),
+        transactions=transactions_section(history, at),
         sweeps=_sweeps(history, at), healthy=_healthy(history, at),
         schedule_errors=[op.error for op in history.by_f("phase")
                          if op.type is OpType.INFO and op.error and op.error.startswith("nemesis")],
@@ -431,12 +462,14 @@ def _clock(origin: float | None):
 def _faults(history: History, at, timeline: ControllerTimeline, topic: str | None) -> list[Fault]:
     out = []
     for f in history.faults():
-        recorded = _recorded(timeline, topic, f.get("start"), f.get("end"), f.get("nodes") or [], at)
+        member = fault_member(history, f)
+        # A member fault touches no broker: what the controller recorded meanwhile is not its doing.
+        recorded = [] if member else _recorded(timeline, topic, f.get("start"), f.get("end"), f.get("nodes") or [], at)
         effects = [_effect(e, f, timeline, at) for e in f.get("effects", [])]
         out.append(Fault(id=str(f.get("id")), kind=str(f.get("kind")), target=str(f.get("target")),
                          nodes=f.get("nodes"), detail=f.get("detail"), start=at(f.get("start")), end=at(f.get("end")),
                          effects=effects, errors=list(f.get("errors", [])), recorded=recorded,
-                         in_force=at(f.get("in_force"))))
+                         in_force=at(f.get("in_force")), member=member))
     return out
 
 
@@ -821,7 +854,8 @@ def summarise(r: Report, scenario: dict[str, Any]) -> list[str]:
         shown = "; ".join(_fault_phrase(f) for f in r.faults[:SUMMARY_FAULTS])
         more = f"; and {len(r.faults) - SUMMARY_FAULTS} more" if len(r.faults) > SUMMARY_FAULTS else ""
         out.append(f"{_n(len(r.faults), 'fault')}: {shown}{more}.")
-        if r.controller_record and not any(f.recorded for f in r.faults):
+        brokers = [f for f in r.faults if not f.member]  # a member fault's window is not searched
+        if r.controller_record and brokers and not any(f.recorded for f in brokers):
             out.append("The controller recorded no leader, ISR or fencing change during the faults.")
         failed = sum(1 for f in r.faults if f.errors)
         if failed:
@@ -857,6 +891,9 @@ def summarise(r: Report, scenario: dict[str, Any]) -> list[str]:
                            if k in ("client_epoch_bump", "retry_without_idempotence") and v)
         out.append(f"{_n(documented, 'value')} written twice by documented client behaviour ({causes}): "
                    "noted, not counted as duplicates.")
+    out += [group_sentence(g) for g in r.groups]
+    if r.transactions is not None:
+        out.append(transactions_sentence(r.transactions))
 
     failed_checks = [ch for ch in r.checks.values() if ch.verdict == Verdict.FAIL.value]
     unknown = [ch for ch in r.checks.values() if ch.verdict == Verdict.UNKNOWN.value]

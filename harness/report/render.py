@@ -1,7 +1,8 @@
 """Rendering the report model: report.json for tools, report.md and report.html for people.
 
 All three take the same ``Report`` and say the same things in the same order: summary, operations,
-checks (with their notes and examples as tables), faults (with detail, what the controller recorded, each
+checks (with their notes and examples as tables), the consumer groups and the transactions (only for runs
+that have them), faults (with detail, what the controller recorded, each
 expected effect from the controller's record or seen live, and errors), leader changes, healing (the wait
 for a full ISR and the sweep), schedule and client errors, incomplete reads, plots.
 """
@@ -14,7 +15,15 @@ import json
 from pathlib import Path
 
 from harness.checks.result import Verdict
-from harness.report.model import FROM_RECORD, Effect, Fault, Report, Table, json_plain, leader_text
+from harness.report.groups import (
+    GroupSection,
+    TransactionsSection,
+    commits_text,
+    coordinator_text,
+    errors_text,
+    stable_text,
+)
+from harness.report.model import FROM_RECORD, Effect, Fault, Report, Table, _table, cell, json_plain, leader_text
 
 COLOURS = {"pass": "#2a9d8f", "fail": "#e76f51", "unknown": "#e9c46a", "finding": "#f4a261", "skipped": "#adb5bd"}
 MAX_RECORDED_LINES = 12
@@ -75,6 +84,89 @@ def leader_change_line(c) -> str:
     return text
 
 
+def _at(t: float | None) -> str:
+    return "–" if t is None else f"{t:.2f}"
+
+
+def group_title(g: GroupSection) -> str:
+    how = ", ".join(x for x in (f"{g.protocol} protocol" if g.protocol else None,
+                                f"{g.commit} commit" if g.commit else None) if x)
+    return g.id + (f" ({how})" if how else "")
+
+
+def group_lines(g: GroupSection) -> list[str]:
+    """A consumer group's facts, one line each; its tables come from ``group_tables``."""
+    lines = [f"topic {g.topic}; {g.assignor} rebalance callbacks "
+             + ("(each names the member's whole assignment)" if g.assignor == "eager" else "(each names a change)")]
+    lines.append(f"members: {len(g.members) - g.replacements}" +
+                 (f", and {g.replacements} replacement{'s' if g.replacements != 1 else ''}" if g.replacements else ""))
+    if g.coordinator_changes:
+        first, *moves = g.coordinator_changes
+        lines.append(f"coordinator: {coordinator_text(g)} (node {first.to_node} first seen at {first.time:.2f} s)")
+        lines += [f"coordinator moved from {c.from_node} to {c.to_node}: first seen at {c.time:.2f} s, "
+                  f"{c.from_node} last seen at {_at(c.last_seen_time)} s" for c in moves]
+    else:
+        lines.append("coordinator: never seen by the group sampler")
+    if g.describe_failures:
+        lines.append(f"the group sampler could not describe the group {sum(g.describe_failures.values()):,} "
+                     f"time(s): {errors_text(g.describe_failures)}")
+    first = " (the first is the initial assignment)" if g.rebalances and g.rebalances[0].first else ""
+    lines.append(f"rebalances: {len(g.rebalances):,}{first}")
+    lines.append(f"commits: {commits_text(g.commits)}")
+    lines.append(f"records processed: {g.processed:,} ({g.distinct:,} distinct offsets)")
+    if g.reprocessed is not None:
+        causes = "; ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in (g.reprocessed_causes or {}).items())
+        lines.append(f"processed more than once: {g.reprocessed:,}" + (f" ({causes})" if causes else ""))
+    if g.offsets_error:
+        lines.append(f"committed offsets after the run: could not be read ({g.offsets_error})")
+    elif g.offsets is None:
+        lines.append("committed offsets after the run: not recorded")
+    return lines
+
+
+def _who(holders: list[str]) -> str:
+    return ", ".join(holders) or "nobody"
+
+
+def group_tables(g: GroupSection) -> list[Table]:
+    """A consumer group's members, rebalances, committed offsets and, from group_availability, its
+    consumption through each fault."""
+    members = Table(columns=["member", "process", "pid", "started (s)", "ended", "paused (s)"], title="members", rows=[
+        [str(m.member), m.process, str(m.pid) if m.pid is not None else "–", _at(m.start),
+         f"{m.ended_by} at {_at(m.end)} s" + (f" ({m.error})" if m.error else "") if m.ended_by else "running at the end",
+         ", ".join(f"{_at(w['start'])} to {_at(w['end'])}" for w in m.paused) or "–"] for m in g.members])
+    tables = [members]
+    if g.rebalances:
+        tables.append(Table(columns=["from (s)", "to (s)", "callbacks", "partitions moved"], title="rebalances", rows=[
+            [_at(rb.start), _at(rb.end), f"{rb.callbacks:,}",
+             ("first assignment: " if rb.first else "")
+             + ("; ".join(f"p{m.partition} {_who(m.before)} → {_who(m.after)}" for m in rb.moves)
+                or "none (every member got its partitions back)")] for rb in g.rebalances]))
+    if g.offsets:
+        tables.append(Table(columns=["partition", "committed", "log end", "behind"],
+                            title="committed offsets after the run, beside the final read's end offsets", rows=[
+                                [str(o.partition), cell("offset", o.committed), cell("offset", o.log_end),
+                                 cell("behind", o.behind)] for o in g.offsets]))
+    if g.availability:
+        tables.append(_table("consumption through each fault (group_availability)", g.availability, False))
+    return tables
+
+
+TXN_COLUMNS = [("begun", "begun"), ("planned_commit", "planned commit"), ("planned_abort", "planned abort"),
+               ("committed", "committed"), ("aborted", "aborted as planned"), ("failed", "failed"),
+               ("unknown", "unknown"), ("unanswered", "never completed")]
+
+
+def transactions_table(t: TransactionsSection) -> Table:
+    return Table(columns=["transactional id", "producer", *(name for _, name in TXN_COLUMNS), "errors"], rows=[
+        [p.transactional_id, ", ".join(p.processes), *(f"{getattr(p, key):,}" for key, _ in TXN_COLUMNS),
+         errors_text(p.errors) or "none"] for p in t.producers])
+
+
+def stable_lines(t: TransactionsSection) -> list[str]:
+    return [stable_text(s) for s in t.stable] or ["The history has no reading of the last stable offsets."]
+
+
 def healing_lines(r: Report) -> list[str]:
     lines = []
     if r.healthy is not None:
@@ -113,6 +205,21 @@ def _md_table(t: Table) -> list[str]:
     return lines + ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in t.rows]
 
 
+def _md_workload_sections(r: Report) -> list[str]:
+    """The consumer groups and the transactions, for runs that have them (nothing otherwise)."""
+    lines = []
+    if r.groups:
+        lines += ["", "## Consumer groups"]
+        for g in r.groups:
+            lines += ["", f"### {group_title(g)}", ""] + [f"- {x}" for x in group_lines(g)]
+            for t in group_tables(g):
+                lines += [""] + _md_table(t)
+    if r.transactions is not None:
+        lines += ["", "## Transactions", ""] + _md_table(transactions_table(r.transactions))
+        lines += ["", "Last stable offsets after the heal:", ""] + [f"- {x}" for x in stable_lines(r.transactions)]
+    return lines
+
+
 def render_markdown(r: Report) -> str:
     lines = [f"# Durability report: {r.title}", "", f"**Verdict: {r.verdict.upper()}**", "",
              " ".join(r.summary), "", f"<sub>{header_line(r)}</sub>", ""]
@@ -137,6 +244,7 @@ def render_markdown(r: Report) -> str:
             lines += [""] + [f"- {label}: {value}" for label, value in ch.facts]
         for t in ch.tables:
             lines += [""] + _md_table(t)
+    lines += _md_workload_sections(r)
     lines += ["", "## Faults", ""]
     if not r.faults:
         lines.append("No faults were injected.")
@@ -191,6 +299,14 @@ def render_html(r: Report, run_dir: Path) -> str:
                      f"{_ul(fault_lines(f), 'nothing recorded') if fault_lines(f) else ''}</li>"
                      for f in r.faults) or "<li>No faults were injected.</li>"
     problems = "".join(f"<h2>{e(title)}</h2>{_ul(items, '')}" for title, items in problem_sections(r))
+    workload = ""
+    if r.groups:
+        workload += "<h2>Consumer groups</h2>" + "".join(
+            f"<h3>{e(group_title(g))}</h3>{_ul(group_lines(g), '')}" + "".join(_html_table(t) for t in group_tables(g))
+            for g in r.groups)
+    if r.transactions is not None:
+        workload += (f"<h2>Transactions</h2>{_html_table(transactions_table(r.transactions))}"
+                     f"<p>Last stable offsets after the heal:</p>{_ul(stable_lines(r.transactions), '')}")
     images = ""
     for name, rel in r.plots.items():
         data = base64.b64encode((run_dir / rel).read_bytes()).decode()
@@ -207,7 +323,7 @@ font-size:13px}}blockquote{{color:#555;white-space:pre-line}}</style></head><bod
 <h2>Operations</h2><table><tr>{''.join(f'<th>{e(label)}</th>' for _, label in COUNT_LABELS)}</tr>
 <tr>{''.join(f'<td>{getattr(c, key):,}</td>' for key, _ in COUNT_LABELS)}</tr></table>
 <h2>Checks</h2><table><tr><th>check</th><th>verdict</th><th>count</th><th>must be zero</th><th>looks for</th></tr>
-{rows}</table>{details}
+{rows}</table>{details}{workload}
 <h2>Faults</h2><ul>{faults}</ul>
 <h2>Leader changes</h2>{_ul([leader_change_line(ch) for ch in r.leader_changes], 'None.')}
 <h2>Healing</h2>{_ul(healing_lines(r), 'The history records no heal or sweep.')}

@@ -59,7 +59,8 @@ def _cmd_compare(args) -> int:
         data["workload"]["rate"] = args.rate or data["workload"]["rate"]
         scenario = parse_scenario(data, f"{args.scenario} with --duration {args.duration} --rate {args.rate}")
     cells = matrix(acks=args.acks, min_isr=args.min_isr, unclean=[u == "true" for u in args.unclean],
-                   idempotence=[i == "true" for i in args.idempotence], versions=args.kafka_versions or ())
+                   idempotence=[i == "true" for i in args.idempotence], versions=args.kafka_versions or (),
+                   isolation=args.isolation or ())
     if args.kafka_versions and len(args.kafka_versions) == 1:
         data = scenario.model_dump(mode="json")
         data["cluster"]["kafka_version"], data["cluster"]["image"] = args.kafka_versions[0], None
@@ -208,6 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rate", type=float, help="override the scenario's send rate, per producer of each cell (/s)")
     p.add_argument("--kafka-versions", nargs="+", metavar="V",
                    help="run the matrix on each of these Kafka versions (one cluster each, the same seeds)")
+    p.add_argument("--isolation", nargs="+", choices=["read_committed", "read_uncommitted"],
+                   help="run the matrix once per consumer isolation.level (every consumer and group member)")
     p.add_argument("--out", default="reports")
     p.set_defaults(func=_cmd_compare)
     p = sub.add_parser("report", help="re-check and re-render a saved run, or every run of a saved comparison, "

@@ -36,20 +36,30 @@ class Cell:
     idempotence: bool
     kafka_version: str | None = None
     """Set when the comparison runs several Kafka versions (one cluster each); None: the scenario's."""
+    isolation: str | None = None
+    """Set when the comparison varies consumers' ``isolation.level`` (every consumer and group member of the
+    cell reads with it); None: as the scenario says."""
 
     @property
     def label(self) -> str:
         return (f"acks={self.acks} minISR={self.min_insync_replicas} unclean={str(self.unclean).lower()} "
-                f"idem={str(self.idempotence).lower()}" + (f" kafka={self.kafka_version}" if self.kafka_version else ""))
+                f"idem={str(self.idempotence).lower()}" + (f" kafka={self.kafka_version}" if self.kafka_version else "")
+                + (f" isolation={self.isolation}" if self.isolation else ""))
 
     def apply(self, scenario: Scenario, seed: int, topic: str) -> Scenario:
         producers = [p.model_copy(update={"acks": self.acks, "enable_idempotence": self.idempotence})
                      for p in scenario.workload.producers]
+        workload = {"producers": producers}
+        if self.isolation:
+            workload["consumers"] = [c.model_copy(update={"settings": {**c.settings, "isolation.level": self.isolation}})
+                                     for c in scenario.workload.consumers]
+            workload["groups"] = [g.model_copy(update={"settings": {**g.settings, "isolation.level": self.isolation}})
+                                  for g in scenario.workload.groups]
         update = {
             "seed": seed,
             "topic": scenario.topic.model_copy(update={"name": topic, "min_insync_replicas": self.min_insync_replicas,
                                                        "unclean_leader_election": self.unclean}),
-            "workload": scenario.workload.model_copy(update={"producers": producers}),
+            "workload": scenario.workload.model_copy(update=workload),
         }
         if self.kafka_version:
             update["cluster"] = scenario.cluster.model_copy(update={"kafka_version": self.kafka_version,
@@ -58,14 +68,18 @@ class Cell:
 
 
 def matrix(acks=ACKS, min_isr=MIN_ISR, unclean=UNCLEAN, idempotence=(False, True),
-           versions: tuple[str, ...] | list[str] = ()) -> list[Cell]:
+           versions: tuple[str, ...] | list[str] = (), isolation: tuple[str, ...] | list[str] = ()) -> list[Cell]:
     """Every combination; idempotence applies only with acks=all (librdkafka requires it). With more than one
-    Kafka version, every combination once per version."""
-    return [Cell(a, m, u, i, v) for v in (versions if len(versions) > 1 else [None]) for a in acks
+    Kafka version, every combination once per version; with isolation levels, once per level."""
+    return [Cell(a, m, u, i, v, iso) for v in (versions if len(versions) > 1 else [None])
+            for iso in (isolation or [None]) for a in acks
             for m in min_isr for u in unclean for i in idempotence if a == "all" or not i]
 
 
 CHECK_COLUMNS = ("lost_writes", "duplicates", "nonmonotonic_send", "realtime_order", "uncommitted_reads")
+WORKLOAD_CHECKS = ("aborted_reads", "open_txn_reads", "torn_transactions", "lost_transactions", "stuck_lso",
+                   "txn_duplicates", "committed_offsets_backwards", "group_skipped", "group_reprocessed")
+"""Checks of transactions and consumer groups: shown per cell, in a table of their own, when a run had them."""
 TITLES = {"lost_writes": "lost writes", "duplicates": "duplicates", "nonmonotonic_send": "nonmonotonic sends",
           "realtime_order": "realtime order", "uncommitted_reads": "uncommitted reads"}
 
@@ -193,6 +207,8 @@ def row(cell: Cell, repeat: int, report: dict[str, Any], run_dir: str) -> dict[s
             "duplicate_causes": dict(checks.get("duplicates", {}).get("notes", {}).get("causes", {})),
             "lost_write_causes": lost_write_causes(checks.get("lost_writes", {})),
             "decided": all(checks[c]["verdict"] != "unknown" for c in CHECK_COLUMNS if c in checks),
+            "workload_checks": {c: [checks[c]["count"], checks[c]["verdict"]] for c in WORKLOAD_CHECKS
+                                if c in checks and checks[c]["verdict"] != "skipped"},
             "not_injected": [f"{f['kind']} {f['target']}: {(f.get('errors') or ['no reason recorded'])[-1]}"
                              .replace(": fault: not injected: ", ": ")
                              for f in report.get("faults", []) if f.get("start") is not None
@@ -492,8 +508,32 @@ def render_markdown(summary: pd.DataFrame, meta: dict[str, Any], rows: list[dict
                      + (f" {elr}." if elr else "")
                      + (f" Lost writes, by the cause the controller's record shows: {lost}." if lost else "")
                      + (f" Duplicates read, by the cause their batch headers show: {dups}." if dups else ""))
+    lines += _workload_checks_table(summary, rows or [])
     lines += ["", "![lost writes](heatmap_lost_writes.png)", "", "![availability](heatmap_availability.png)", ""]
     return "\n".join(lines)
+
+
+def _workload_checks_table(summary: pd.DataFrame, rows: list[dict[str, Any]]) -> list[str]:
+    """Transaction and group checks per cell, as "k of N runs (total)", when some run had them (with a
+    ``--isolation`` dimension, read_uncommitted cells are where aborted records are read, and allowed)."""
+    names = [c for c in WORKLOAD_CHECKS if any(c in (r.get("workload_checks") or {}) for r in rows)]
+    if not names:
+        return []
+    lines = ["", "## Transactions and consumer groups, per cell", "",
+             "| cell | " + " | ".join(n.replace("_", " ") for n in names) + " |",
+             "|---|" + "---:|" * len(names)]
+    for _, line in summary.iterrows():
+        runs = [r.get("workload_checks") or {} for r in rows if r.get("cell") == line["cell"]]
+        cells = []
+        for n in names:
+            had = [r[n] for r in runs if n in r]
+            k = sum(1 for count, _ in had if count)
+            total = sum(count for count, _ in had)
+            cells.append(f"{k} of {len(had)}" + (f" ({total:,})" if total else "") if had else "–")
+        lines.append(f"| {line['cell']} | " + " | ".join(cells) + " |")
+    lines += ["", "\"k of N\": runs whose count was above 0, of the runs that ran the check; in brackets, the "
+              "total count. group reprocessed is allowed (at-least-once); the others must stay at 0."]
+    return lines
 
 
 def _grid(summary: pd.DataFrame) -> tuple[list[str], list[str], dict[tuple[str, str], pd.Series]]:
@@ -633,7 +673,9 @@ def run_comparison(scenario: Scenario, cells: list[Cell], repeats: int, out_dir:
                 lanes = [(cell.label, cell.apply(scenario, seed, f"{scenario.topic.name}-r{r}-c{i:02d}"))
                          for i, cell in enumerate(group)]
                 if r > 0:  # the cluster as a fresh one would be, or a fresh one
-                    problems = reset_cluster(cluster, [t for _, s in previous for t in [s.topic.name]])
+                    problems = reset_cluster(cluster, [s.topic.name for _, s in previous],
+                                             groups=[g.group_id(s.topic.name) for _, s in previous
+                                                     for g in s.workload.groups])
                     meta.setdefault("resets", []).append(
                         {"kafka_version": version, "before_repeat": r + 1, "verified": not problems,
                          "problems": problems})

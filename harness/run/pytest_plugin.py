@@ -198,3 +198,43 @@ def nemesis(kafka_cluster, chaos_topic, chaos_history):
     with Nemesis(kafka_cluster, chaos_history, chaos_topic) as n:
         yield n
     n.stop_watching()
+
+
+@pytest.fixture
+def consumer_group(kafka_cluster, chaos_topic, chaos_history):
+    """Start consumer groups on ``chaos_topic``: ``consumer_group(name="g", members=3, protocol="classic",
+    commit="manual", duration_s=60)`` returns a running ``harness.workload.group.ConsumerGroup`` (its members
+    are processes; they record into ``chaos_history``). Every group is stopped when the test ends."""
+    import time
+
+    from harness.run.scenario import GroupSpec
+    from harness.workload.group import ConsumerGroup
+
+    started: list[ConsumerGroup] = []
+
+    def start(duration_s: float = 60.0, **spec) -> ConsumerGroup:
+        group = ConsumerGroup(GroupSpec(**spec), chaos_topic, kafka_cluster.bootstrap_servers, chaos_history,
+                              end=time.monotonic() + duration_s)
+        started.append(group.start())
+        return group
+
+    yield start
+    for group in started:
+        group.stop()
+
+
+@pytest.fixture
+def transactional_producer(kafka_cluster, chaos_topic, chaos_history):
+    """Make a transactional producer on ``chaos_topic``: ``transactional_producer(k=0, duration_s=20, **kw)``
+    returns a ``harness.workload.transactions.TransactionalProducer`` (transactional.id ``<topic>.txn-<k>``);
+    call its ``run()``, in a thread if faults go with it."""
+    from harness.workload.transactions import TransactionalProducer
+
+    def make(k: int = 0, duration_s: float = 20.0, **kw) -> TransactionalProducer:
+        partitions = len(kafka_cluster.admin.list_topics(chaos_topic, timeout=10).topics[chaos_topic].partitions)
+        return TransactionalProducer(name=f"txn-{k}", bootstrap=kafka_cluster.bootstrap_servers, topic=chaos_topic,
+                                     partitions=partitions, history=chaos_history,
+                                     transactional_id=f"{chaos_topic}.txn-{k}", duration_s=duration_s, **kw)
+
+    return make
+

@@ -2,9 +2,11 @@
 find the cluster as a fresh one would be, or not run on it at all.
 
 Verified: every broker container running (none paused or stopped), no iptables rule of the harness left in
-any broker, every broker registered and a replicated probe topic with a full ISR (``wait_ready``), and the
-previous run's topics deleted and gone from every broker's metadata. Anything else is a problem, named in
-one line; the caller then starts a fresh cluster and says so.
+any broker, every broker registered and a replicated probe topic with a full ISR (``wait_ready``), the
+previous run's topics deleted and gone from every broker's metadata, and its consumer groups deleted and no
+longer listed. Anything else is a problem, named in one line; the caller then starts a fresh cluster and
+says so. (Transactional ids cannot be deleted; each run's are named after its own topic, so none is met
+again.)
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from harness.cluster.kraft import KafkaCluster
 from harness.nemesis.core import leftover
 
 
-def reset_cluster(cluster: KafkaCluster, topics: list[str], timeout_s: float = 60.0) -> list[str]:
-    """Delete ``topics`` and verify the cluster is clean; returns the problems found ([]: verified)."""
+def reset_cluster(cluster: KafkaCluster, topics: list[str], timeout_s: float = 60.0,
+                  groups: list[str] = ()) -> list[str]:
+    """Delete ``topics`` and ``groups`` and verify the cluster is clean; returns the problems found ([]: verified)."""
     problems: list[str] = []
     for b in cluster.brokers:
         try:
@@ -51,4 +54,18 @@ def reset_cluster(cluster: KafkaCluster, topics: list[str], timeout_s: float = 6
             time.sleep(0.5)
     if left:
         problems.append(f"still listed after {timeout_s:.0f} s: {', '.join(sorted(left))}")
+    if groups:
+        problems += _delete_groups(cluster.bootstrap_servers, list(groups))
     return problems
+
+
+def _delete_groups(bootstrap: str, groups: list[str]) -> list[str]:
+    """Delete the consumer groups (from a child process: see ``harness.observe.group_probe``)."""
+    from harness.observe.group_probe import ask
+
+    values, error = ask("delete", {"bootstrap": bootstrap, "group_ids": groups}, timeout_s=60.0)
+    if error or not values or not isinstance(values[0], dict):
+        return [f"consumer groups not deleted: {error or 'no answer'}"]
+    answer = values[0]
+    return [f"consumer group {g} not deleted: {e}" for g, e in sorted(answer.get("errors", {}).items())] + \
+        [f"consumer group {g} still listed" for g in answer.get("left", [])]

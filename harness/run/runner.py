@@ -29,6 +29,7 @@ from harness.nemesis.schedule import Schedule
 from harness.observe.ground_truth import record_metadata, record_replica_logs
 from harness.observe.groups import GroupSampler, record_group_offsets
 from harness.observe.sampler import Sampler
+from harness.observe.stable import record_stable_offsets
 from harness.observe.state import all_in_sync, wait_for
 from harness.report.build import build_report, write_report
 from harness.run.progress import Snapshot, WorkloadProgress
@@ -37,6 +38,7 @@ from harness.workload.consumer import RecordingConsumer
 from harness.workload.group import STOP_WAIT_S, ConsumerGroup
 from harness.workload.producer import RecordingProducer
 from harness.workload.reader import final_read
+from harness.workload.transactions import TransactionalProducer
 
 PROCESS = "harness"
 SCHEDULE_WAIT_S = 120.0
@@ -178,17 +180,28 @@ def _run_workload(scenario: Scenario, specs: list[Scenario], cluster: KafkaClust
                           duration_s=w.duration_s + 10, config=dict(spec.settings))
         for k, s in enumerate(specs) for i, spec in enumerate(s.workload.consumers)
     ]
+    transactional = [
+        TransactionalProducer(name=f"{lane(k)}txn-{i}", bootstrap=cluster.bootstrap_servers, topic=s.topic.name,
+                              partitions=partitions, history=history,
+                              transactional_id=t.transactional_id(s.topic.name, i),
+                              size=t.size, abort_ratio=t.abort_ratio, rate=t.rate, duration_s=w.duration_s,
+                              seed=scenario.seed, config={"transaction.timeout.ms": t.transaction_timeout_ms,
+                                                          **t.settings})
+        for k, s in enumerate(specs) if (t := s.workload.transactions) is not None for i in range(t.count)]
     groups = [ConsumerGroup(spec, s.topic.name, cluster.bootstrap_servers, history, end=0.0, prefix=lane(k))
               for k, s in enumerate(specs) for spec in s.workload.groups]
     group_ids = [(g.group_id, g.topic) for g in groups]
     topic = topics[0]  # the one the sampler and the nemesis watch
     stop, abort = threading.Event(), threading.Event()
-    threads = [threading.Thread(target=p.run, args=(stop, abort), name=p.name, daemon=True) for p in producers]
+    threads = [threading.Thread(target=p.run, args=(stop, abort), name=p.name, daemon=True)
+               for p in [*producers, *transactional]]
     readers = [threading.Thread(target=c.run, args=(stop,), name=c.name, daemon=True) for c in consumers]
     targets = {g.spec.name: g for g in groups if g.topic == topic}  # the nemesis's group targets: the first lane's
     sampling_end = time.monotonic() + w.duration_s + 60  # the sampler stops with the workload, or by then
     with Sampler(cluster, topic, history), GroupSampler(cluster.bootstrap_servers, group_ids, history, sampling_end), \
-            Nemesis(cluster, history, topic, seed=scenario.seed, groups=targets) as nemesis:
+            Nemesis(cluster, history, topic, seed=scenario.seed, groups=targets,
+                    transactional_ids={i: p.transactional_id for i, p in enumerate(transactional)
+                                       if p.topic == topic}) as nemesis:
         faults = scenario.all_faults()
         history.ok(PROCESS, records.Schedule(faults=[f.model_dump(mode="json") for f in faults]))
         schedule = Schedule(nemesis, faults, end_s=w.duration_s, log=log).start()
@@ -235,6 +248,11 @@ def _run_workload(scenario: Scenario, specs: list[Scenario], cluster: KafkaClust
                              error=f"no full ISR within {w.heal_timeout_s:.0f} s")
             else:
                 history.ok(PROCESS, records.Healthy(topic=t, after_s=round(time.monotonic() - healed_at, 2)))
+        if transactional:  # consumers of committed data must not be left behind an open transaction
+            within = max(t.transaction_timeout_ms for s in specs if (t := s.workload.transactions)) / 1000 + 15
+            for t in topics:
+                if not record_stable_offsets(cluster.bootstrap_servers, t, partitions, history, within):
+                    log(f"  {t}: a last stable offset stayed below its high watermark for {within:.0f} s")
         # Once through the leaders, and once through a rack-aware reader in each rack (served by that
         # rack's replica where the selector allows), so a replica that diverged shows up.
         for rack in [None, *sorted(set(scenario.cluster.racks))]:

@@ -116,6 +116,24 @@ class GroupSpec(_Strict):
         return f"{topic}.{self.name}"
 
 
+class TransactionsSpec(_Strict):
+    """Transactional producers (``count``), each with transactional.id ``<topic>.txn-<k>``: every transaction
+    writes ``size`` values to consecutive partitions (from a seeded first one), then commits, or aborts with
+    probability ``abort_ratio`` (seeded)."""
+
+    count: int = Field(1, ge=1, le=8)
+    size: int = Field(4, ge=1, le=100)
+    abort_ratio: float = Field(0.2, ge=0, le=1)
+    rate: float = Field(10.0, gt=0, le=1000)
+    """Transactions per second, per producer."""
+    transaction_timeout_ms: int = Field(15_000, ge=1000)
+    settings: dict[str, Setting] = Field(default_factory=dict)
+    """Any other librdkafka producer settings."""
+
+    def transactional_id(self, topic: str, k: int) -> str:
+        return f"{topic}.txn-{k}"
+
+
 class WorkloadSpec(_Strict):
     duration_s: float = Field(30.0, gt=0, le=3600)
     rate: float = Field(100.0, gt=0, le=100_000)
@@ -125,6 +143,7 @@ class WorkloadSpec(_Strict):
     producers: list[ProducerSpec] = Field(default_factory=lambda: [ProducerSpec()], min_length=1)
     consumers: list[ConsumerSpec] = Field(default_factory=list)
     groups: list[GroupSpec] = Field(default_factory=list)
+    transactions: TransactionsSpec | None = None
     final_read_timeout_s: float = Field(60.0, gt=0, le=3600)
     heal_timeout_s: float = Field(120.0, gt=0, le=3600)
     """After the faults heal, how long to wait for a full ISR before the final read."""
@@ -187,6 +206,10 @@ class Scenario(_Strict):
             if t.group is not None and t.group not in groups:
                 raise ValueError(f"faults[{i}].target.group {t.group!r} is not one of the workload's groups "
                                  f"({', '.join(groups) or 'none'})")
+            if t.role is Role.TXN_COORDINATOR and (self.workload.transactions is None or
+                                                   t.producer >= self.workload.transactions.count):
+                raise ValueError(f"faults[{i}].target: role \"txn_coordinator\" needs [workload.transactions] with "
+                                 f"transactional producer {t.producer}")
             if t.member is not None and t.member >= groups[t.group].members:
                 raise ValueError(f"faults[{i}].target.member {t.member} does not exist (group {t.group!r} has "
                                  f"{groups[t.group].members} members)")

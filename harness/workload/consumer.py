@@ -61,6 +61,7 @@ class RecordingConsumer:
         cfg["auto.offset.reset"] = "error"
         if self.client_rack:
             cfg["client.rack"] = self.client_rack
+        isolation = "read_uncommitted" if str(cfg.get("isolation.level")) == "read_uncommitted" else None
         consumer = Consumer(cfg)
         consumer.assign([TopicPartition(self.topic, p, self.start_offset) for p in range(self.partitions)])
         deadline = time.monotonic() + self.duration_s
@@ -83,7 +84,8 @@ class RecordingConsumer:
                     self.stats.polls += 1
                     self.stats.records += len(records)
                     self.history.ok(self.name, Poll(topic=self.topic, reader=self.reader, records=records,
-                                                    epochs=epochs, watermarks=self._watermarks(consumer, records)))
+                                                    epochs=epochs, isolation=isolation,
+                                                    watermarks=self._watermarks(consumer, records)))
         finally:
             consumer.close()
         return self.stats

@@ -109,6 +109,7 @@ def run(cfg: MemberConfig) -> int:
             out.op("ok", "commit", {**base, "offsets": offsets, "auto": True})
 
     cfg_client = cfg.client_config()
+    isolation = "read_uncommitted" if str(cfg_client.get("isolation.level")) == "read_uncommitted" else None
     if cfg.commit == "auto":
         cfg_client["on_commit"] = on_commit
     consumer = Consumer(cfg_client)
@@ -129,8 +130,8 @@ def run(cfg: MemberConfig) -> int:
                 last[m.partition()] = m
             if not records:
                 continue
-            out.op("ok", "poll", {"topic": cfg.topic, "reader": f"group:{cfg.group_id}", "records": records,
-                                  "epochs": epochs})
+            poll = {"topic": cfg.topic, "reader": f"group:{cfg.group_id}", "records": records, "epochs": epochs}
+            out.op("ok", "poll", poll if isolation is None else {**poll, "isolation": isolation})
             offsets = [TopicPartition(cfg.topic, p, m.offset() + 1, leader_epoch=m.leader_epoch())
                        for p, m in sorted(last.items())]
             if cfg.commit == "auto":

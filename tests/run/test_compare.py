@@ -291,3 +291,27 @@ def test_a_repeat_whose_schedule_did_not_run_in_full_is_named():
     md = render_markdown(summarize(rows, [cell]), META, rows)
     assert "did not run in full" in md and "repeat 2 (kill leader of t-0: 'cut'" in md
     assert "did not run in full" not in render_markdown(summarize(rows[:1], [cell]), META, rows[:1])
+
+
+def test_isolation_is_a_dimension_and_workload_checks_get_a_table_per_cell():
+    from harness.run.compare import _workload_checks_table, matrix, summarize
+    from harness.run.scenario import parse_scenario
+
+    cells = matrix(acks=["all"], min_isr=[2], unclean=[False], idempotence=[True],
+                   isolation=["read_committed", "read_uncommitted"])
+    assert [c.isolation for c in cells] == ["read_committed", "read_uncommitted"]
+    assert cells[1].label.endswith("isolation=read_uncommitted")
+    scenario = parse_scenario({"name": "x", "workload": {"consumers": [{}], "groups": [{"name": "g"}]}})
+    applied = cells[1].apply(scenario, 1, "t-c01")
+    assert applied.workload.consumers[0].settings["isolation.level"] == "read_uncommitted"
+    assert applied.workload.groups[0].settings["isolation.level"] == "read_uncommitted"
+
+    def run(cell, aborted):
+        return {"cell": cell.label, "lost_writes": 0, "verdicts": {"lost_writes": "pass"}, "decided": True,
+                "workload_checks": {"aborted_reads": [aborted, "fail" if aborted else "pass"]}}
+    rows = [run(cells[0], 0), run(cells[0], 2), run(cells[1], 0)]
+    table = _workload_checks_table(summarize(rows, cells), rows)
+    assert "| aborted reads |" in table[3]
+    assert any(line.startswith(f"| {cells[0].label} | 1 of 2 (2) |") for line in table)
+    assert any(line.startswith(f"| {cells[1].label} | 0 of 1 |") for line in table)
+    assert _workload_checks_table(summarize(rows, cells), [{**r, "workload_checks": {}} for r in rows]) == []

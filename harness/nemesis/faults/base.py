@@ -91,7 +91,10 @@ class FaultContext:
     member: int | None = None
     """For a member target: which member of ``spec.target.group`` (resolved at injection)."""
     coordinator: int | None = None
-    """For a group coordinator target: the node that coordinated the group when the fault started."""
+    """For a coordinator target: the node that coordinated when the fault started."""
+    coordinated: tuple[str, str] | None = None
+    """For a coordinator target: what it coordinates (a group id or a transactional id) and the internal
+    topic whose partition leader is that coordinator (``__consumer_offsets``, ``__transaction_state``)."""
 
     def group(self) -> Any:
         """The consumer group a group target names."""
