@@ -14,8 +14,9 @@ watermark. Each carries a cause: ``unclean_election`` when the controller record
 (any time: a marker lost before the heal keeps the LSO stuck ever after), ``undecided`` without the
 controller's record, else ``unexplained``; and the transactions of unknown outcome that wrote to it (the
 likeliest to be the open one). Undecided when the run had transactions but no ``stable`` op (the LSO was
-never read), or when a partition's LSO or high watermark was unknown (negative). Skipped when the run had
-no transaction.
+never read), when a partition's LSO or high watermark was unknown (negative), or when the last ``stable``
+op is ``info`` yet shows no partition behind (the runner could not read the offsets: its error says why).
+Skipped when the run had no transaction.
 
 If the wait was shorter than the transaction timeout after a producer died with a transaction open, the
 coordinator had not yet aborted it: ``waited_s`` in the examples says how long the runner waited.
@@ -29,13 +30,16 @@ import numpy as np
 import pandas as pd
 
 from harness.checks.causes import cause_notes, grounds, lost_write_causes
-from harness.checks.final_reads import names
+from harness.checks.codes import memo
+from harness.checks.final_reads import final_read_coverage, in_partitions, names
 from harness.checks.result import MAX_EXAMPLES, CheckResult
 from harness.checks.txn_model import NO_TXNS, UNKNOWN, TxnModel, transactions
 from harness.history.loader import History
-from harness.history.ops import Op
+from harness.history.ops import Op, OpType
 
 NAME = "stuck_lso"
+STUCK_REASON = ("a last stable offset stayed below its high watermark after the heal (stuck_lso): the read_committed "
+                "final read could not read past it, so what lies beyond it is neither seen nor proved missing")
 
 
 def stuck_lso(history: History) -> CheckResult:
@@ -49,11 +53,16 @@ def stuck_lso(history: History) -> CheckResult:
     rows, unknown = _stuck_rows(history, last)
     notes: dict[str, Any] = {"partitions_read": sum(len(history.fields(op)["partitions"]) for op in last.values()),
                              "waited_s": max(history.fields(op)["waited_s"] for op in last.values())}
+    unread = _unread(history, last, rows, unknown)
     if unknown:
         notes["unknown_partitions"] = names(unknown)
         notes["reason"] = "the LSO or the high watermark of these partitions was unknown (negative)"
+    if unread:
+        notes["unread"] = unread
+        notes["reason"] = "the runner did not see the LSO catch up, and its last reading shows no partition behind"
+    decided = not unknown and not unread
     if rows.empty:
-        return CheckResult(NAME, 0, notes=notes, decided=not unknown)
+        return CheckResult(NAME, 0, notes=notes, decided=decided)
     why = lost_write_causes(grounds(history), rows.assign(complete_time=-np.inf, process=None))
     notes.update(cause_notes(why))
     examples = []
@@ -69,7 +78,7 @@ def stuck_lso(history: History) -> CheckResult:
             example["cause_time"] = when
         examples.append(example)
     found = list(zip(rows["topic"].tolist(), rows["partition"].tolist(), why.causes.tolist()))
-    return CheckResult(NAME, len(rows), examples, decided=not unknown, notes=notes, found=found)
+    return CheckResult(NAME, len(rows), examples, decided=decided, notes=notes, found=found)
 
 
 def _last_stable(history: History) -> dict[str, Op]:
@@ -89,6 +98,45 @@ def _stuck_rows(history: History, last: dict[str, Op]) -> tuple[pd.DataFrame, se
             elif lso < hwm:
                 rows.append((topic, partition, lso, hwm, v["waited_s"]))
     return pd.DataFrame(rows, columns=["topic", "partition", "lso", "hwm", "waited_s"]), unknown
+
+
+def _unread(history: History, last: dict[str, Op], rows: pd.DataFrame, unknown: set[tuple[str, int]]
+            ) -> dict[str, str]:
+    """Per topic whose last ``stable`` op is ``info`` (not caught up) yet shows no partition behind nor
+    unknown: the offsets could not be read (no partition at all, or an older reading): what the runner said."""
+    out = {}
+    for topic, op in last.items():
+        if op.type is OpType.INFO and topic not in set(rows["topic"]) and not any(t == topic for t, _ in unknown):
+            out[topic] = op.error or "not caught up"
+    return out
+
+
+def beyond_stuck_lso(history: History, df: pd.DataFrame) -> np.ndarray:
+    """A mask of the rows of ``df`` (``topic``, ``partition``, ``offset``) that a read_committed final read could
+    not reach: in a partition whose LSO the last ``stable`` op shows below its high watermark, at or past the
+    offset the final read read to (its readers' end offset, which a read_committed client takes from the LSO;
+    the stable op's LSO where no reader completed the partition). An offset unknown counts as past it. Such
+    a record is neither held nor proved absent: stuck_lso counts why."""
+    out = np.zeros(len(df), dtype=bool)
+    stuck = memo(history, "stuck_lso_bounds", lambda: _bounds(history))
+    if not stuck or not len(df):
+        return out
+    offsets = pd.Series(df["offset"]).astype("Int64").to_numpy(dtype="float64", na_value=np.nan)
+    for key, bound in stuck.items():
+        here = in_partitions(df, [key])
+        out |= here & ~(offsets < bound)  # NaN (unknown) compares False: past it
+    return out
+
+
+def _bounds(history: History) -> dict[tuple[str, int], float]:
+    """Per partition left with its LSO behind: the offset the final read read to there."""
+    rows, _ = _stuck_rows(history, _last_stable(history))
+    if rows.empty:
+        return {}
+    readers = final_read_coverage(history).readers
+    done = readers[readers["complete"]].groupby(["topic", "partition"])["end_offset"].max()
+    return {(t, int(p)): float(done.get((t, int(p)), lso)) for t, p, lso in
+            zip(rows["topic"].tolist(), rows["partition"].tolist(), rows["lso"].tolist())}
 
 
 def _open_on(model: TxnModel, topic: str, partition: int, limit: int = 10) -> list[str]:

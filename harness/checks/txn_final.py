@@ -3,7 +3,9 @@
 
 A transaction is atomic: a read_committed reader sees all of a committed transaction's values or none.
 Only a partition some final reader read to the end (``final_reads.final_read_coverage``) can prove a value
-absent; a value found anywhere is present. Read_committed pollers during the run are not used here: a
+absent, and in a partition whose LSO stayed behind after the heal only below the offset the final read
+read to (``stable_offsets.beyond_stuck_lso``: a read_committed reader is not given anything past the LSO);
+a value found anywhere is present. Read_committed pollers during the run are not used here: a
 consumer fetches partitions independently and may stop between two partitions of one transaction, so a
 poller seeing part of a transaction proves nothing.
 
@@ -49,6 +51,7 @@ from harness.checks.codes import memo
 from harness.checks.duplicates import SEVERITY, copies_of, copy_causes, value_cause
 from harness.checks.final_reads import final_read_coverage, names, not_judged_reason
 from harness.checks.result import MAX_EXAMPLES, CheckResult
+from harness.checks.stable_offsets import beyond_stuck_lso
 from harness.checks.txn_model import COMMITTED, NO_TXNS, STATUSES, UNKNOWN, TxnModel, read_values, transactions
 from harness.history.loader import History
 
@@ -79,7 +82,8 @@ def _view(history: History) -> _View:
         at = read_values(history, "read")
         present = np.zeros(len(model.values), dtype=bool)
         present[at[at >= 0]] = True
-        judged = final_read_coverage(history).judged(model.values)
+        values = model.values.assign(offset=model.values["offset"].where(model.values["offset"] >= 0))
+        judged = final_read_coverage(history).judged(values) & ~beyond_stuck_lso(history, values)
         txn, n = model.txn_of, len(model.txns)
 
         def per_txn(mask: np.ndarray) -> np.ndarray:

@@ -74,3 +74,67 @@ def test_a_transaction_still_open_at_the_end_is_listed():
     begin(c, 1, 0, ["txn-1-0-0"], [0])
     r = stuck_lso(stable(c, [(0, 2, 4)]).history())
     assert r.examples[0]["open_transactions"] == ["t.txn-0#1", "t.txn-1#0"]
+
+
+def test_offsets_that_could_not_be_read_are_undecided():
+    from harness.history.ops import OpType
+    from harness.history.schema import StableOffsets
+
+    c = _run()
+    c.record("harness", OpType.INFO, StableOffsets(topic="t", partitions=[], waited_s=60.0),
+             "the offsets could not be read within 60 s (KafkaException: ...)")
+    r = stuck_lso(c.history())
+    assert r.count == 0 and not r.decided and "could not be read" in r.notes["unread"]["t"]
+
+
+# -- what a stuck LSO hides from the read_committed final read --------------------------------------------------
+
+
+def _stuck_at_2() -> Crafted:
+    """Partition 0: a (plain, offset 0), a committed transaction (1), a transaction whose commit timed out
+    (2, left open: the LSO stays at 2), then b (plain, 3) and a later committed transaction (4). The
+    read_committed final read reads up to the LSO: it holds a and the first transaction only."""
+    c = Crafted()
+    c.send("p0", "a", offset=0)
+    txn(c, 0, 0, ["txn-0-0-0"], offsets=[1])
+    txn(c, 0, 1, ["txn-0-1-0"], offsets=[2], outcome="info")
+    c.send("p0", "b", offset=3)
+    txn(c, 0, 2, ["txn-0-2-0"], offsets=[4])
+    stable(c, [(0, 2, 6)], waited_s=75.0)
+    return c.final_read([(0, 0, "a"), (0, 1, "txn-0-0-0")], end_offset=2)
+
+
+def test_writes_past_a_stuck_lso_are_unconfirmed_not_lost():
+    from harness.checks.lost_writes import lost_writes
+    from harness.checks.txn_final import lost_transactions
+    from harness.checks.unseen import unseen
+
+    h = _stuck_at_2().history()
+    assert stuck_lso(h).count == 1
+    r = lost_writes(h)
+    assert r.count == 0 and not r.decided and r.notes["unconfirmed_behind_stuck_lso"] == 1  # b
+    assert "stuck_lso" in r.notes["reason"]
+    r = lost_transactions(h)
+    assert r.count == 0 and not r.decided and r.notes["undecided_transactions"] == 1  # txn-0#2
+    r = unseen(_stuck_at_2().poll("c1", [(0, 0, "a"), (0, 1, "txn-0-0-0")]).history())
+    assert r.count == 0 and r.notes["unconfirmed_behind_stuck_lso"] == 1  # b: no read_committed poll got there
+
+
+def test_below_a_stuck_lso_a_missing_write_is_still_lost():
+    from harness.checks.lost_writes import lost_writes
+    from harness.checks.txn_final import lost_transactions
+
+    c = Crafted()
+    c.send("p0", "a", offset=0)
+    txn(c, 0, 0, ["txn-0-0-0"], offsets=[1])
+    txn(c, 0, 1, ["txn-0-1-0"], offsets=[2], outcome="info")
+    stable(c, [(0, 2, 4)])
+    h = c.final_read([], end_offset=2).history()  # neither a (0) nor the committed transaction (1) held
+    assert lost_writes(h).count == 1 and lost_transactions(h).count == 1
+
+
+def test_without_a_stuck_lso_nothing_is_set_apart():
+    from harness.checks.stable_offsets import beyond_stuck_lso
+
+    h = mixed_run().history()
+    assert not beyond_stuck_lso(h, h.sends()).any()
