@@ -51,7 +51,7 @@ from harness.checks.codes import memo
 from harness.checks.duplicates import SEVERITY, copies_of, copy_causes, value_cause
 from harness.checks.final_reads import final_read_coverage, names, not_judged_reason
 from harness.checks.result import MAX_EXAMPLES, CheckResult
-from harness.checks.stable_offsets import beyond_stuck_lso
+from harness.checks.stable_offsets import STUCK_REASON, beyond_stuck_lso
 from harness.checks.txn_model import COMMITTED, NO_TXNS, STATUSES, UNKNOWN, TxnModel, read_values, transactions
 from harness.history.loader import History
 
@@ -66,12 +66,14 @@ class _View:
 
     present: np.ndarray
     judged: np.ndarray
+    behind: np.ndarray
+    """Past a last stable offset that stayed behind (where the read_committed final read stopped)."""
     n_values: np.ndarray
     n_present: np.ndarray
     n_absent: np.ndarray
     """Values proved absent (not held, in a partition read to the end)."""
     n_unsure: np.ndarray
-    """Values not held, in a partition no final reader read to the end."""
+    """Values not held, in a partition no final reader read to the end, or past a stuck LSO."""
     committed: np.ndarray
     unknown: np.ndarray
 
@@ -83,15 +85,16 @@ def _view(history: History) -> _View:
         present = np.zeros(len(model.values), dtype=bool)
         present[at[at >= 0]] = True
         values = model.values.assign(offset=model.values["offset"].where(model.values["offset"] >= 0))
-        judged = final_read_coverage(history).judged(values) & ~beyond_stuck_lso(history, values)
+        behind = beyond_stuck_lso(history, values)
+        judged = final_read_coverage(history).judged(values) & ~behind
         txn, n = model.txn_of, len(model.txns)
 
         def per_txn(mask: np.ndarray) -> np.ndarray:
             return np.bincount(txn[mask], minlength=n)
 
         status = np.array([STATUSES.index(t.status) for t in model.txns], dtype=np.int64)
-        return _View(present, judged, np.bincount(txn, minlength=n), per_txn(present), per_txn(judged & ~present),
-                     per_txn(~judged & ~present), status == STATUSES.index(COMMITTED),
+        return _View(present, judged, behind, np.bincount(txn, minlength=n), per_txn(present),
+                     per_txn(judged & ~present), per_txn(~judged & ~present), status == STATUSES.index(COMMITTED),
                      status == STATUSES.index(UNKNOWN))
     return memo(history, "txn_final_view", build)
 
@@ -134,13 +137,15 @@ def lost_transactions(history: History) -> CheckResult:
 
 
 def _undecided_notes(history: History, model: TxnModel, v: _View, txns: np.ndarray) -> dict[str, Any]:
-    """Why these transactions could not be judged: the partitions of their values not read to the end."""
+    """Why these transactions could not be judged: the partitions of their values not read to the end (or
+    not past a stuck LSO)."""
     if not len(txns):
         return {}
     rows = np.isin(model.txn_of, txns) & ~v.judged & ~v.present
     parts = {(t, int(p)) for t, p in zip(model.values["topic"].to_numpy(dtype=object)[rows].tolist(),
                                          model.values["partition"].to_numpy(dtype=np.int64)[rows].tolist())}
-    return {"undecided_partitions": names(parts), "reason": not_judged_reason(final_read_coverage(history))}
+    reason = STUCK_REASON if (rows & v.behind).any() else not_judged_reason(final_read_coverage(history))
+    return {"undecided_partitions": names(parts), "reason": reason}
 
 
 def _with_causes(history: History, name: str, model: TxnModel, txns: np.ndarray, missing: np.ndarray,

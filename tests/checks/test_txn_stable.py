@@ -116,6 +116,7 @@ def test_writes_past_a_stuck_lso_are_unconfirmed_not_lost():
     assert "stuck_lso" in r.notes["reason"]
     r = lost_transactions(h)
     assert r.count == 0 and not r.decided and r.notes["undecided_transactions"] == 1  # txn-0#2
+    assert "stuck_lso" in r.notes["reason"] and r.notes["undecided_partitions"] == ["t-0"]
     r = unseen(_stuck_at_2().poll("c1", [(0, 0, "a"), (0, 1, "txn-0-0-0")]).history())
     assert r.count == 0 and r.notes["unconfirmed_behind_stuck_lso"] == 1  # b: no read_committed poll got there
 
