@@ -19,8 +19,15 @@ FINDINGS = ("availability", "unseen", "group_reprocessed", "group_availability")
 """Checks reported as findings unless a scenario says otherwise: availability, unseen (late, not lost), a
 group's reprocessing (at-least-once allows it) and its availability."""
 
+TXN_CHECK_NAMES = ("aborted_reads", "open_txn_reads", "torn_transactions", "lost_transactions", "stuck_lso",
+                   "txn_duplicates")
+"""The transaction checks (``harness.checks.txn_reads``, ``txn_final``, ``stable_offsets``): skipped in a run
+without transactions."""
+CHECK_NAMES += TXN_CHECK_NAMES
+
 CHECK_GROUPS = {"reordering": ORDER_CHECK_NAMES}
 """Names a scenario may use for several checks at once (``reordering``: every order check)."""
+CHECK_GROUPS["transactions"] = TXN_CHECK_NAMES
 
 
 def expand_checks(names) -> list[str]:

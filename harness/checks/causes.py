@@ -440,6 +440,10 @@ _SENTENCES = {
     "lost_writes": ("acknowledged write lost", "acknowledged writes lost"),
     "inconsistent_offsets": ("offset read holding different values", "offsets read holding different values"),
     "duplicates": ("value written twice", "values written twice"),
+    "lost_transactions": ("committed transaction lost", "committed transactions lost"),
+    "torn_transactions": ("committed transaction torn", "committed transactions torn"),
+    "stuck_lso": ("partition left with its last stable offset stuck", "partitions left with their last stable "
+                  "offset stuck"),
 }
 
 

@@ -30,6 +30,8 @@ three copies or more takes its most severe pair's cause:
 - ``undecided``: the logs cannot tell (no replica log of the copy's partition in the history, or the log no
   longer reaches back to the copy's offset).
 
+Values written in transactions are ``txn_duplicates``'s (noted here as ``transactional_left_to_txn_duplicates``).
+
 ``count`` is the duplicates that are not documented client behaviour (every cause but the first two), so
 a run that only shows documented duplicates passes; the notes count each cause and ``found`` lists every
 duplicate with its cause. When some duplicate is undecided, so is the check.
@@ -45,6 +47,7 @@ import pandas as pd
 
 from harness.checks.causes import run_settings
 from harness.checks.result import MAX_EXAMPLES, CheckResult
+from harness.checks.txn_model import read_values
 from harness.history.loader import History
 
 RETRY_WITHOUT_IDEMPOTENCE = "retry_without_idempotence"
@@ -140,6 +143,11 @@ def duplicates(history: History) -> CheckResult:
     elsewhere[vid[(partition != partition[j]) | (offset != offset[j])]] = True
     dup_vids = np.flatnonzero(elsewhere)
     notes: dict[str, Any] = {"distinct_values_read": int((last >= 0).sum())}
+    transactional = read_values(history)
+    if len(dup_vids) and (transactional >= 0).any():  # txn_duplicates judges them, with their transactions
+        txn_vids = np.unique(vid[transactional >= 0])
+        notes["transactional_left_to_txn_duplicates"] = int(np.isin(dup_vids, txn_vids).sum())
+        dup_vids = dup_vids[~np.isin(dup_vids, txn_vids)]
     if not len(dup_vids):
         return CheckResult("duplicates", 0, notes=notes)
 
@@ -170,6 +178,13 @@ def duplicates(history: History) -> CheckResult:
                               "some copies are in partitions or offsets the replica logs do not cover")
     return CheckResult("duplicates", len(counted), (counted + documented)[:MAX_EXAMPLES],
                        decided=not by_cause.get(UNDECIDED), notes=notes, found=found)
+
+
+def copies_of(reads: pd.DataFrame, logs: pd.DataFrame) -> list[tuple[tuple[str, str], list[Copy], list[bool]]]:
+    """Each value of ``reads`` (rows of ``history.reads()``, ``vid`` included) with its distinct places in log
+    order, as ``Copy``s carrying the batch headers the replica logs show there, and per copy whether the logs
+    cannot tell (``undecided``): what ``copy_causes`` takes. For other checks of duplicated values."""
+    return [(key, [Copy(*r[:6]) for r in rows], [r[6] for r in rows]) for key, rows in _grouped(_copies(reads, logs))]
 
 
 def _writers(history: History, vids) -> dict[tuple[str, str], str]:

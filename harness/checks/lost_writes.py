@@ -10,6 +10,9 @@ write absent. A write missing from any other partition is ``unconfirmed`` (a not
 check is then undecided and names those partitions: with no final read, with a final read that timed
 out, or with a history that ends during the final read (a reader's invocation alone proves nothing).
 Partitions read to the end are still judged. Failed sends that landed are ``failed_sends_landed``'s.
+With transactions, a partition whose last stable offset stayed behind after the heal (``stuck_lso``) is read
+by the read_committed final read only up to it: a write past it is unconfirmed as well
+(``unconfirmed_behind_stuck_lso``), and stuck_lso counts why.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from harness.checks.final_reads import (
     partitions_of,
 )
 from harness.checks.result import MAX_EXAMPLES, CheckResult, present_in, records
+from harness.checks.stable_offsets import STUCK_REASON, beyond_stuck_lso
 from harness.history.loader import History
 
 
@@ -47,7 +51,8 @@ def lost_writes(history: History) -> CheckResult:
     acked = sends[outcome_is(history, "ok")]
     missing = acked[~acked["landed"]]
     # Only a partition some final reader read to the end can prove a write absent: set the others apart.
-    judged = coverage.judged(missing)
+    behind = beyond_stuck_lso(history, missing)  # past a stuck LSO: the read_committed final read never got there
+    judged = coverage.judged(missing) & ~behind
     lost = missing[judged]
     unconfirmed = missing[~judged]
     unjudged = coverage.incomplete | partitions_of(unconfirmed)
@@ -62,6 +67,9 @@ def lost_writes(history: History) -> CheckResult:
         notes["reason"] = not_judged_reason(coverage)
         if unjudged:
             notes["undecided_partitions"] = names(unjudged)
+    if behind.any():
+        notes["unconfirmed_behind_stuck_lso"] = int(behind.sum())
+        notes["reason"] = STUCK_REASON
     examples: list = []
     found: list = LostWrites()
     if len(lost):

@@ -1,7 +1,8 @@
 """phantom_values: a value read (by a consumer poll or the final read) that no producer ever sent.
 
-Every value the workload writes is recorded as a send invocation before it is produced, so a value read
-with no invocation of that (topic, value) was never sent by this run: a corrupted record, a record from
+Every value the workload writes is recorded as a send invocation (or, for a transactional producer, in
+its transaction's ``txn`` invocation) before it is produced, so a value read with no invocation of that
+(topic, value) was never sent by this run: a corrupted record, a record from
 somewhere else, or a harness bug (the reader decoding or attributing records wrongly). ``count`` is the
 distinct (topic, value) pairs; the notes count the records that hold them, per kind of read.
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.checks.result import CheckResult, present_in, records
+from harness.checks.txn_model import read_values
 from harness.history.loader import History
 
 NAME = "phantom_values"
@@ -27,12 +29,15 @@ def phantom_values(history: History) -> CheckResult:
         return CheckResult(NAME, 0, skipped="nothing was read")
     sends = history.sends()
     invoked = sends[sends["invoke_time"].notna()]
-    phantom = reads[~present_in(reads, invoked)]
+    transactional = read_values(history) >= 0  # sent in a transaction: not a send, not a phantom either
+    phantom = reads[~present_in(reads, invoked) & ~transactional]
     distinct = phantom.drop_duplicates("vid")
     notes: dict[str, Any] = {"records_read": len(reads), "phantom_records": len(phantom),
                              "in_polls": int(distinct["vid"].isin(phantom.loc[phantom["f"] == "poll", "vid"]).sum()),
                              "in_final_read": int(distinct["vid"].isin(phantom.loc[phantom["f"] == "read",
                                                                                    "vid"]).sum())}
+    if transactional.any():
+        notes["transactional_records_read"] = int(transactional.sum())
     completed = int(present_in(distinct, sends).sum())
     if completed:
         notes["completed_but_never_invoked"] = completed  # a send completion with no invocation: the recorder's

@@ -22,6 +22,9 @@ from harness.checks.phantoms import phantom_values
 from harness.checks.reordering import order_checks
 from harness.checks.replica_divergence import replica_divergence
 from harness.checks.result import CheckResult
+from harness.checks.stable_offsets import stuck_lso
+from harness.checks.txn_final import lost_transactions, torn_transactions, txn_duplicates
+from harness.checks.txn_reads import aborted_reads, open_txn_reads
 from harness.checks.uncommitted_reads import uncommitted_reads
 from harness.checks.unseen import unseen
 from harness.history.loader import History
@@ -46,6 +49,12 @@ CHECKS: dict[str, Check] = {
     "group_skipped": group_skipped,
     "group_reprocessed": group_reprocessed,
     "group_availability": group_availability,
+    "aborted_reads": aborted_reads,
+    "open_txn_reads": open_txn_reads,
+    "torn_transactions": torn_transactions,
+    "lost_transactions": lost_transactions,
+    "stuck_lso": stuck_lso,
+    "txn_duplicates": txn_duplicates,
 }
 assert tuple(CHECKS) == CHECK_NAMES, "harness.checks.CHECK_NAMES must list every check, in order"
 

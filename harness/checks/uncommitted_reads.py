@@ -17,6 +17,11 @@ away, not a read of data never committed. Such records are counted in the notes
 controller's own record (a leader from outside the ISR and the eligible replicas, or leader recovery state
 RECOVERING; ``harness.observe.leadership``), or, in a history without it, the sampler's guess.
 
+With transactions, the final read is read_committed: it never holds records of aborted transactions (nor
+of transactions of unknown outcome that the coordinator aborted), which a read_uncommitted consumer may
+well have polled. Such records are not judged against the final log (noted as
+``transactional_not_committed_polled``); ``aborted_reads`` judges who may read them.
+
 The first finding needs the final log: it is judged only in partitions some final reader read to the end.
 Polled records in any other partition (no final read, a final read that timed out, a history that ends
 during the final read) are a note, and the check is then undecided and names those partitions. The second
@@ -40,6 +45,7 @@ from harness.checks.final_reads import (
 )
 from harness.checks.places import final_log, read_topic_codes
 from harness.checks.result import MAX_EXAMPLES, CheckResult, records
+from harness.checks.txn_model import uncommitted_values
 from harness.history.loader import History
 from harness.observe.leadership import unclean_elections
 
@@ -49,7 +55,8 @@ def uncommitted_reads(history: History) -> CheckResult:
     if not history.by_f("poll"):
         return CheckResult("uncommitted_reads", 0, skipped="no consumer polled during the run")
     coverage = final_read_coverage(history)
-    truncated, unjudged, unjudged_records = _not_in_final_log(history, polls, coverage)
+    never_final = uncommitted_values(history, "poll")
+    truncated, unjudged, unjudged_records = _not_in_final_log(history, polls, coverage, never_final)
     elections = unclean_elections(history)
     lost_unclean = _before_an_unclean_election(elections, truncated)
     truncated = truncated[~lost_unclean]
@@ -63,6 +70,8 @@ def uncommitted_reads(history: History) -> CheckResult:
              "lost_to_unclean_election": int(lost_unclean.sum()),
              "records_not_attributed_to_one_broker": unattributed,
              **_elections_note(elections, truncated_before=lost_unclean.sum())}
+    if never_final.any():
+        notes["transactional_not_committed_polled"] = int(never_final.sum())
     if unjudged:
         notes["polled_records_not_judged_against_the_final_log"] = unjudged_records
         notes["undecided_partitions"] = unjudged
@@ -74,16 +83,20 @@ def uncommitted_reads(history: History) -> CheckResult:
     return CheckResult("uncommitted_reads", int(count), examples[:MAX_EXAMPLES], decided=not unjudged, notes=notes)
 
 
-def _not_in_final_log(history: History, polls: pd.DataFrame, coverage: FinalReadCoverage
+def _not_in_final_log(history: History, polls: pd.DataFrame, coverage: FinalReadCoverage, never_final: np.ndarray
                       ) -> tuple[pd.DataFrame, list[str], int]:
     """Polled records that no final read holds at their offset (with the value a final read holds there,
     if any), judged only in partitions some final reader read to the end; the partitions that could not be
-    judged, and how many polled records lie in them."""
+    judged, and how many polled records lie in them. Records ``never_final`` marks (values of transactions
+    not known to have committed, which a read_committed final read never holds) are not judged here: the
+    transaction checks judge them."""
     judged = coverage.judged(polls)
-    unjudged = partitions_of(polls[~judged])
-    polls = polls if judged.all() else polls[judged]
+    subject = ~never_final
+    unjudged = partitions_of(polls[subject & ~judged])
+    keep = judged & subject
+    polls = polls if keep.all() else polls[keep]
     if polls.empty:
-        return polls.assign(final_value=[]), names(unjudged), int((~judged).sum())
+        return polls.assign(final_value=[]), names(unjudged), int((subject & ~judged).sum())
     final = history.reads("read")
     key = ["topic", "partition", "offset"]
     log = final_log(history)
@@ -96,7 +109,7 @@ def _not_in_final_log(history: History, polls: pd.DataFrame, coverage: FinalRead
     near = final[np.isin(log.places.code, at[~there])] if len(bad) else final.iloc[0:0]
     log = near.drop_duplicates(key)[key + ["value"]].rename(columns={"value": "final_value"})
     bad = bad.merge(log, on=key, how="left")
-    return bad, names(unjudged), int((~judged).sum())
+    return bad, names(unjudged), int((subject & ~judged).sum())
 
 
 def _elections_note(elections: list[dict[str, Any]], truncated_before: int) -> dict[str, Any]:

@@ -25,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from harness.checks import CHECK_NAMES, DEFAULT_MUST_BE_ZERO, GROUP_CHECK_NAMES
+from harness.checks import CHECK_NAMES, DEFAULT_MUST_BE_ZERO, GROUP_CHECK_NAMES, TXN_CHECK_NAMES
 from harness.checks.lost_writes import LostWrites
 from harness.checks.result import CheckResult, Verdict
 from harness.checks.suite import run_checks
@@ -71,14 +71,15 @@ class Expect:
 
 def expected_skipped(model: TopicModel) -> set[str]:
     """The checks a run of the model gives nothing to look at: ``failed_sends_landed`` when no send failed
-    (every clean send is acknowledged), ``replica_divergence`` without the log autopsy, and the consumer-group
-    checks (the model has no group). Every other check has something: the model always has consumers
-    polling, a rack-aware one among them, and final reads."""
-    skipped = set(GROUP_CHECK_NAMES)
+    (every clean send is acknowledged), ``replica_divergence`` without the log autopsy, the consumer-group
+    checks (the model has no group) and the transaction checks (no transactions). Every other check has
+    something: the model always has consumers polling, a rack-aware one among them, and final reads."""
+    skipped = set(GROUP_CHECK_NAMES) | set(TXN_CHECK_NAMES)
     if not any(s.outcome == "fail" for s in model.sends):
         skipped.add("failed_sends_landed")
     if not model.replica_logs:
         skipped.add("replica_divergence")
+    skipped.update(TXN_CHECK_NAMES)  # the model has no transactions
     return skipped
 
 
@@ -123,11 +124,12 @@ def pick(draw: Draw, candidates: list, k: int, conflict: Callable[[Any, Any], bo
 @SETTINGS
 @given(topic_models(idempotent=None, replica_logs=None))
 def test_a_clean_run_passes_every_check(model):
-    """Nothing counted, nothing undecided; skipped: failed_sends_landed (no send failed), and replica_divergence
-    when the run has no log autopsy."""
+    """Nothing counted, nothing undecided; skipped: failed_sends_landed (no send failed), replica_divergence
+    when the run has no log autopsy, and the transaction checks (no transactions)."""
     results = run_checks(model.history())
     assert_checks(model, results, Expect(0))
     skipped = {"failed_sends_landed", *GROUP_CHECK_NAMES} | (set() if model.replica_logs else {"replica_divergence"})
+    skipped |= set(TXN_CHECK_NAMES)
     assert {n for n, r in results.items() if r.skipped} == skipped == expected_skipped(model)
 
 
@@ -483,8 +485,8 @@ NEED_THE_FINAL_READ = {"lost_writes", "inconsistent_offsets", "uncommitted_reads
 CUT_UNKNOWN = NEED_THE_FINAL_READ | {"follower_reads"}
 """... and follower_reads, which takes the ISR over time from the controller's record: the runner reads that
 record after the final read, so a history cut off during the final read does not have it."""
-CUT_SKIPPED = {"failed_sends_landed", "replica_divergence", *GROUP_CHECK_NAMES}
-"""No send failed; the log autopsy comes after the final read."""
+CUT_SKIPPED = {"failed_sends_landed", "replica_divergence", *GROUP_CHECK_NAMES, *TXN_CHECK_NAMES}
+"""No send failed; the log autopsy comes after the final read; no group, no transaction."""
 CUT_MAY_NOT_DECIDE = {
     None: set(),
     "lost_writes": {"unseen", "poll_skip", "int_poll_skip"},
@@ -518,4 +520,4 @@ def test_a_history_cut_off_during_the_final_read_is_undecided_never_failed(anoma
 
 def test_every_injector_is_here():
     assert {name.split("_above")[0] for name in INJECTORS} | {"unseen", "follower_reads", "availability"} | \
-        set(GROUP_CHECK_NAMES) == set(CHECK_NAMES)
+        set(GROUP_CHECK_NAMES) | set(TXN_CHECK_NAMES) == set(CHECK_NAMES)  # transactions: tests/checks/test_txn_*.py

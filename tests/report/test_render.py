@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.checks import GROUP_CHECK_NAMES
+from harness.checks import GROUP_CHECK_NAMES, TXN_CHECK_NAMES
 from harness.report import build as build_module
 from harness.report import render as render_module
 from harness.report.build import REPORT_FILES, build_report, write_report
@@ -165,7 +165,8 @@ def test_an_old_example_run_keeps_its_verdict_and_counts(tmp_path, capsys):
         "nonmonotonic_poll": ("pass", 0), "int_nonmonotonic_poll": ("pass", 0), "poll_skip": ("pass", 0),
         "int_poll_skip": ("pass", 0), "uncommitted_reads": ("pass", 0), "follower_reads": ("pass", 0),
         "availability": ("pass", 0), "replica_divergence": ("skipped", 0),
-        **dict.fromkeys(GROUP_CHECK_NAMES, ("skipped", 0))}
+        **dict.fromkeys(GROUP_CHECK_NAMES, ("skipped", 0)),
+        **dict.fromkeys(TXN_CHECK_NAMES, ("skipped", 0))}  # an old run: no group, no transactions
     # The 1,825 sends that got offsets below earlier ones were lost to the leader change, counted once.
     assert report["checks"]["nonmonotonic_send"]["notes"]["explained_by_truncation"] == 1825
     assert report["checks"]["inconsistent_offsets"]["notes"]["acknowledged_offset_rewritten_after_loss"] > 0
