@@ -34,7 +34,10 @@ until grep -q "Kafka Server started" "$work/broker.log" 2>/dev/null; do
   sleep 0.5
 done
 kill -TERM "$pid"
+(sleep 120; kill -9 "$pid" 2>/dev/null) &   # a broker stuck in its shutdown must not hang the image build
+watchdog=$!
 wait "$pid" 2>/dev/null
+kill "$watchdog" 2>/dev/null
 rm -rf "$work"
 if [ -s "$archive" ]; then echo "cds-train: archive $(du -h "$archive" | cut -f1)"; else echo "cds-train: no archive"; fi
 exit 0

@@ -34,6 +34,9 @@ CONTROLLER_PORT = 9093
 EXTERNAL_PORT = 9094
 DATA_DIR = "/var/lib/kafka-chaos/data"
 PROBE_TOPIC = "chaos-probe"
+READY_POLL_S = 0.25
+"""How often readiness is looked at while a cluster starts (each look is a few cheap requests on one
+long-lived admin client): a coarser step only adds to the time to ready."""
 RACK_AWARE_SELECTOR = "org.apache.kafka.common.replica.RackAwareReplicaSelector"
 
 
@@ -309,7 +312,8 @@ class KafkaCluster:
         started = time.monotonic()
         try:
             for attempt in Retrying(
-                stop=stop_after_delay(timeout_s), wait=wait_fixed(1), retry=retry_if_exception_type(_NotReady)
+                stop=stop_after_delay(timeout_s), wait=wait_fixed(READY_POLL_S),
+                retry=retry_if_exception_type(_NotReady)
             ):
                 with attempt:
                     self._check_ready()

@@ -126,9 +126,9 @@ def coordinator_moved(ctx: FaultContext, timeout_s: float) -> Effect:
     via = next((b.node_id for b in ctx.cluster.brokers if b.node_id not in ctx.cut_off and b.status() == "running"),
                None)
 
-    admin = ctx.cluster.admin_via(via) if via is not None else ctx.cluster.admin
-
-    def moved():  # the leader of the group's __consumer_offsets partition, as a broker outside the cut says
+    def moved():  # the coordinator partition's leader, from a new client of a broker outside the cut (a
+        # long-lived one gathers connections, and may ask the cut-off broker, which keeps its stale view)
+        admin = ctx.cluster.admin_via(via) if via is not None else ctx.cluster.admin
         node = coordinator_of(admin, key, topic)
         return node if node is not None and node != old else None
 

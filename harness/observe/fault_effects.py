@@ -29,6 +29,10 @@ PARTITION_EXPECTS = frozenset({LEADER_MOVED, ISR_DROPPED, ISR_FULL, ANY_CHANGE})
 """The expectations about one partition: ``topic`` and ``partition`` say which."""
 DECIDABLE = PARTITION_EXPECTS | {CONTROLLER_MOVED}
 """What the controller's record can decide; ``packets_dropped`` stays live."""
+LIVE_ONLY = frozenset({PACKETS_DROPPED, "coordinator_moved", "member_left", "member_joined"})
+"""What the controller does not record: packets, and a group's or transactional id's coordinator and members
+(their state is in ``__consumer_offsets`` and ``__transaction_state``, not in the metadata log). The live
+verdict stands for these."""
 
 
 def _nodes(nodes) -> str:

@@ -20,11 +20,9 @@ Modes:
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from typing import Any
 
@@ -78,7 +76,9 @@ def offsets(admin, group_id: str, topic: str) -> dict[str, Any]:
 
 
 def _line(history_start: float, type_: str, f: str, value: dict, error: str | None = None) -> None:
-    os.write(1, (json.dumps([round(time.monotonic() - history_start, 6), type_, f, value, error]) + "\n").encode())
+    from harness.workload.group_member import write_all
+
+    write_all((json.dumps([round(time.monotonic() - history_start, 6), type_, f, value, error]) + "\n").encode())
 
 
 def delete(admin, group_ids: list[str]) -> dict[str, Any]:
@@ -111,10 +111,14 @@ def main(mode: str, config: dict[str, Any]) -> int:
     if mode == "describe":
         _describe_all(admin, groups, start)
         return 0
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    while not stop.wait(config["interval_s"]) and time.monotonic() < config["end"]:
-        _describe_all(admin, groups, start)
+    stopping = []  # a plain flag: a signal handler must not take a lock the main thread may hold
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    next_at = time.monotonic() + config["interval_s"]
+    while not stopping and time.monotonic() < config["end"]:
+        time.sleep(min(0.1, max(0.0, next_at - time.monotonic())))
+        if time.monotonic() >= next_at and not stopping:
+            _describe_all(admin, groups, start)
+            next_at = time.monotonic() + config["interval_s"]
     return 0
 
 
@@ -135,9 +139,10 @@ def _describe_all(admin, groups: list[list[str]], start: float) -> None:
 # -- the parent's side -----------------------------------------------------------------------------------
 
 
-def spawn(mode: str, config: dict[str, Any]) -> subprocess.Popen:
+def spawn(mode: str, config: dict[str, Any], stderr: Any = subprocess.PIPE) -> subprocess.Popen:
+    """A probe child; a long-lived one must get a file for ``stderr`` (a pipe nobody reads fills and blocks it)."""
     return subprocess.Popen([sys.executable, "-m", "harness.observe.group_probe", mode, json.dumps(config)],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr, text=True)
 
 
 def ask(mode: str, config: dict[str, Any], timeout_s: float = 40.0) -> tuple[list[Any], str | None]:

@@ -13,6 +13,7 @@ in a child process. Which broker coordinates a group is read from plain metadata
 from __future__ import annotations
 
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -54,6 +55,7 @@ class GroupSampler:
         self.bootstrap, self.groups, self.history, self.interval_s = bootstrap, groups, history, interval_s
         self.end = end
         self._stop = threading.Event()
+        self._lock = threading.Lock()
         self._child: subprocess.Popen | None = None
         self._thread = threading.Thread(target=self._run, name=PROCESS, daemon=True)
 
@@ -63,8 +65,9 @@ class GroupSampler:
         return self
 
     def __exit__(self, *exc) -> None:
-        self._stop.set()
-        child = self._child
+        with self._lock:  # no child is started after this
+            self._stop.set()
+            child = self._child
         if child is not None and child.poll() is None:
             child.terminate()
         if self._thread.is_alive():
@@ -78,14 +81,19 @@ class GroupSampler:
                 return
             config = {"bootstrap": self.bootstrap, "groups": [list(g) for g in self.groups],
                       "history_start": self.history.start, "interval_s": self.interval_s, "end": self.end}
-            child = self._child = group_probe.spawn("sample", config)
-            assert child.stdout is not None
-            relay(child.stdout, self.history, PROCESS)
-            rc = child.wait()
-            if rc != 0 and not self._stop.is_set():
-                error = group_probe.died(rc, child.stderr.read() if child.stderr else None)
-                for group_id, topic in self.groups:
-                    self.history.info(PROCESS, GroupSample(group=group_id, topic=topic), error=error)
+            with tempfile.TemporaryFile(mode="w+") as err:
+                with self._lock:  # a stop either comes first (nothing starts) or sees this child
+                    if self._stop.is_set():
+                        return
+                    child = self._child = group_probe.spawn("sample", config, stderr=err)
+                assert child.stdout is not None
+                relay(child.stdout, self.history, PROCESS)
+                rc = child.wait()
+                if rc != 0 and not self._stop.is_set():
+                    err.seek(0)
+                    error = group_probe.died(rc, err.read())
+                    for group_id, topic in self.groups:
+                        self.history.info(PROCESS, GroupSample(group=group_id, topic=topic), error=error)
             if rc == 0:
                 return
 

@@ -202,6 +202,9 @@ def _run_workload(scenario: Scenario, specs: list[Scenario], cluster: KafkaClust
             Nemesis(cluster, history, topic, seed=scenario.seed, groups=targets,
                     transactional_ids={i: p.transactional_id for i, p in enumerate(transactional)
                                        if p.topic == topic}) as nemesis:
+        for g in groups:  # members read along as the consumers do, and end by themselves as they do; they
+            g.end = time.monotonic() + w.duration_s + 10  # exist before any fault can aim at one
+            g.start()
         faults = scenario.all_faults()
         history.ok(PROCESS, records.Schedule(faults=[f.model_dump(mode="json") for f in faults]))
         schedule = Schedule(nemesis, faults, end_s=w.duration_s, log=log).start()
@@ -209,9 +212,6 @@ def _run_workload(scenario: Scenario, specs: list[Scenario], cluster: KafkaClust
             f"{len(faults)} fault(s) scheduled")
         history.ok(PROCESS, records.Phase(phase="workload"))
         started = history.now()
-        for g in groups:  # members read along as the consumers do, and end by themselves as they do
-            g.end = time.monotonic() + w.duration_s + 10
-            g.start()
         for t in threads + readers:
             t.start()
         interrupted = True

@@ -60,6 +60,8 @@ class ConsumerGroup:
     """Put before the members' process names (a lane's ``l<n>-``)."""
     members: dict[int, Member] = field(default_factory=dict)
     replacements: dict[int, int] = field(default_factory=dict)
+    stopped: bool = False
+    """Set by ``stop``: no member is started after it (a heal's replacement comes too late)."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -74,7 +76,15 @@ class ConsumerGroup:
             self._spawn(i)
         return self
 
-    def _spawn(self, index: int) -> Member:
+    def _spawn(self, index: int) -> Member | None:
+        """Start member ``index`` (its k-th replacement after k kills); None once the group is stopped. Holding
+        the lock from the check to the registration, a stop cannot miss a member started meanwhile."""
+        with self._lock:
+            if self.stopped:
+                return None
+            return self._spawn_locked(index)
+
+    def _spawn_locked(self, index: int) -> Member:
         k = self.replacements.get(index, 0)
         process = f"{self.prefix}group-{self.spec.name}-{index}" + (f"-r{k}" if k else "")
         cfg = MemberConfig(process=process, group_id=self.group_id, member=index, topic=self.topic,
@@ -91,8 +101,7 @@ class ConsumerGroup:
         self.history.ok(process, self._event(index, "started", popen.pid))
         member.reader = threading.Thread(target=self._relay, args=(member,), name=f"relay-{process}", daemon=True)
         member.reader.start()
-        with self._lock:
-            self.members[index] = member
+        self.members[index] = member
         return member
 
     def _relay(self, member: Member) -> None:
@@ -127,14 +136,18 @@ class ConsumerGroup:
         return m
 
     def replace(self, index: int) -> Member | None:
-        """Start a new member in a killed one's place (an application restarted); None after the group's end."""
+        """Start a new member in a killed one's place (an application restarted); None after the group's end
+        or once it is stopped."""
         if time.monotonic() >= self.end - 1.0:
             return None
-        old = self.member(index)
-        if old.alive():
-            return old
-        self.replacements[index] = self.replacements.get(index, 0) + 1
-        return self._spawn(index)
+        with self._lock:
+            if self.stopped:
+                return None
+            old = self.members[index]
+            if old.alive():
+                return old
+            self.replacements[index] = self.replacements.get(index, 0) + 1
+            return self._spawn_locked(index)
 
     def pause(self, index: int) -> Member:
         m = self.member(index)
@@ -155,6 +168,7 @@ class ConsumerGroup:
         """Every member leaves (SIGTERM: a clean close) within ``within_s``; one still there then is killed.
         ``clean`` False: killed at once (an interrupted run)."""
         with self._lock:
+            self.stopped = True
             members = list(self.members.values())
         for m in members:
             if m.alive():
@@ -168,7 +182,11 @@ class ConsumerGroup:
                 m.popen.wait(max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 m.popen.kill()
-                m.popen.wait(5)
+                try:
+                    m.popen.wait(5)
+                except subprocess.TimeoutExpired:
+                    pass  # a process that outlives SIGKILL for 5 s: nothing more can be done from here
             if m.reader is not None:
                 m.reader.join(max(0.0, deadline - time.monotonic()) + 2.0)
-            m.stderr.close()
+            if m.reader is None or not m.reader.is_alive():
+                m.stderr.close()

@@ -25,10 +25,11 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 
-FENCED = frozenset({"ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID", "REBALANCE_IN_PROGRESS", "STALE_MEMBER_EPOCH",
-                    "FENCED_INSTANCE_ID", "_ASSIGNMENT_LOST", "_STATE", "_NO_OFFSET", "FENCED_MEMBER_EPOCH"})
-"""Commit errors after which the coordinator surely did not store the offsets (the member was fenced or
-held no assignment); other errors leave the commit's outcome unknown (``info``)."""
+FENCED = frozenset({"_ASSIGNMENT_LOST", "_STATE", "_NO_OFFSET"})
+"""Commit errors after which the offsets were surely not stored: librdkafka refused to send the commit (the
+member held no assignment, or had nothing to commit). Every error from the coordinator leaves the outcome
+unknown (``info``): librdkafka retries a commit whose answer was lost, and the retry may be refused
+(ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, ...) although the first attempt was stored."""
 
 
 @dataclass
@@ -77,11 +78,18 @@ class _Out:
     def op(self, type_: str, f: str, value: dict, error: str | None = None) -> None:
         line = json.dumps([round(time.monotonic() - self.cfg.history_start, 6), type_, f, value, error]) + "\n"
         with self.lock:
-            os.write(1, line.encode())
+            write_all(line.encode())
+
+
+def write_all(data: bytes, fd: int = 1) -> None:
+    """Write every byte: a write to a full pipe can return early when a signal arrives (SIGSTOP, SIGTERM)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def run(cfg: MemberConfig) -> int:
-    from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+    from confluent_kafka import Consumer, KafkaError, KafkaException
 
     out = _Out(cfg)
     stop = threading.Event()
@@ -132,8 +140,7 @@ def run(cfg: MemberConfig) -> int:
                 continue
             poll = {"topic": cfg.topic, "reader": f"group:{cfg.group_id}", "records": records, "epochs": epochs}
             out.op("ok", "poll", poll if isolation is None else {**poll, "isolation": isolation})
-            offsets = [TopicPartition(cfg.topic, p, m.offset() + 1, leader_epoch=m.leader_epoch())
-                       for p, m in sorted(last.items())]
+            offsets = [_next(cfg.topic, m) for _, m in sorted(last.items())]
             if cfg.commit == "auto":
                 try:
                     consumer.store_offsets(offsets=offsets)
@@ -159,6 +166,15 @@ def run(cfg: MemberConfig) -> int:
         out.op("ok", "member", {"group": cfg.group_id, "topic": cfg.topic, "member": cfg.member, "event": "closed",
                                 "pid": os.getpid()})
     return 0
+
+
+def _next(topic: str, m):
+    """The offset to commit after message ``m``, with its leader epoch when the client knows it."""
+    from confluent_kafka import TopicPartition
+
+    epoch = m.leader_epoch()
+    return TopicPartition(topic, m.partition(), m.offset() + 1) if epoch is None else \
+        TopicPartition(topic, m.partition(), m.offset() + 1, leader_epoch=epoch)
 
 
 def _epoch(tp) -> int:

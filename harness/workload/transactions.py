@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from confluent_kafka import KafkaError, KafkaException, Producer
 
 from harness.history.ops import OpType
-from harness.history.schema import Txn
+from harness.history.schema import Phase, Txn
 from harness.history.writer import HistoryWriter
 
 CALL_TIMEOUT_S = 10.0
@@ -58,19 +58,20 @@ class TransactionalProducer:
     config: dict = field(default_factory=dict)
     stats: TxnStats = field(default_factory=TxnStats)
 
-    def _producer(self) -> Producer:
+    def _producer(self, stop: threading.Event, deadline: float) -> Producer | None:
+        """A producer with its transactions initialised; None when the run ends first."""
         cfg = {"bootstrap.servers": self.bootstrap, "client.id": self.name, "transactional.id": self.transactional_id,
                "log_level": 0, "error_cb": lambda err: None, "linger.ms": 5, **self.config}
         producer = Producer(cfg)
-        deadline = time.monotonic() + 60
         while True:
             try:
                 producer.init_transactions(CALL_TIMEOUT_S)
                 return producer
             except KafkaException as exc:
-                if not exc.args[0].retriable() or time.monotonic() > deadline:
+                if not exc.args[0].retriable():
                     raise
-                time.sleep(0.5)
+                if stop.wait(0.5) or time.monotonic() > deadline:
+                    return None
 
     def run(self, stop: threading.Event | None = None, abort: threading.Event | None = None) -> TxnStats:
         stop = stop or threading.Event()
@@ -84,16 +85,20 @@ class TransactionalProducer:
             started = time.monotonic()
             if producer is None:
                 try:
-                    producer = self._producer()
+                    producer = self._producer(stop, deadline)
                 except KafkaException as exc:
-                    self.history.info(self.name, self._txn(n, "commit", [], []),
+                    self.history.info(self.name, Phase(phase="workload"),  # no transaction began
                                       error=f"init_transactions: {exc.args[0].name()}")
                     stop.wait(1.0)
                     continue
+                if producer is None or stop.is_set() or time.monotonic() >= deadline:
+                    break  # the run ended while the producer was being set up: no transaction begins now
             action = "abort" if rng.random() < self.abort_ratio else "commit"
             first = rng.randrange(self.partitions)
             values = [f"{self.name}-{n}-{k}" for k in range(self.size)]
             partitions = [(first + k) % self.partitions for k in range(self.size)]
+            if stop.is_set() or time.monotonic() >= deadline:
+                break
             if not self._one(producer, n, action, values, partitions, abort):
                 producer = None  # fatal: a new producer (same transactional id) fences the old one
             n += 1
@@ -151,7 +156,7 @@ class TransactionalProducer:
                 done(OpType.OK)
                 return True
             done(OpType.INFO, f"abort_transaction: {error.name()}")
-            return not error.fatal()
+            return False  # a producer that could not end its transaction cannot begin another: replace it
         for _ in range(COMMIT_TRIES):
             error = _call(producer.commit_transaction)
             if error is None:
@@ -168,12 +173,16 @@ class TransactionalProducer:
 
     @staticmethod
     def _abort_after(producer: Producer, error: KafkaError, done) -> bool:
+        """Abort after a failed step; False when the abort failed too: librdkafka then still counts the
+        commit as in progress (an abort answers _CONFLICT) or the producer is fenced, and every later
+        transaction of it would fail, so it is replaced (the new one fences it, and the outcome stays
+        unknown)."""
         aborted = _call(producer.abort_transaction)
         if aborted is None:
             done(OpType.FAIL, f"{error.name()}; aborted")
             return True
         done(OpType.INFO, f"{error.name()}; abort_transaction: {aborted.name()}")
-        return not aborted.fatal()
+        return False
 
 
 def _call(fn) -> KafkaError | None:

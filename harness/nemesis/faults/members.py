@@ -69,8 +69,8 @@ def _joined(ctx: FaultContext, before, timeout_s: float, healed_at: float) -> Ef
     from harness.observe.state import wait_for
 
     group, i = _member(ctx)
-    if time.monotonic() >= group.end - 1.0:
-        return Effect(None, 0.0, "a member back in the group (none is started after the workload's end)")
+    if group.stopped or time.monotonic() >= group.end - 1.0:
+        return Effect(None, 0.0, "a member back in the group (none is started once the group has stopped)")
     process = group.member(i).process
     back, _ = wait_for(lambda: True if (c := _clients(ctx)) is not None and process in c else None,
                        timeout_s, POLL_S)
