@@ -230,10 +230,18 @@ def transactional_producer(kafka_cluster, chaos_topic, chaos_history):
     call its ``run()``, in a thread if faults go with it."""
     from harness.workload.transactions import TransactionalProducer
 
+    def partitions() -> int | None:  # the shared client's metadata may lag the topic's creation a moment
+        topic = kafka_cluster.admin.list_topics(chaos_topic, timeout=10).topics.get(chaos_topic)
+        return len(topic.partitions) if topic is not None and topic.partitions else None
+
     def make(k: int = 0, duration_s: float = 20.0, **kw) -> TransactionalProducer:
-        partitions = len(kafka_cluster.admin.list_topics(chaos_topic, timeout=10).topics[chaos_topic].partitions)
+        from harness.observe.state import wait_for
+
+        count, _ = wait_for(partitions, 30, 0.5)
+        if count is None:
+            raise RuntimeError(f"the cluster's metadata gave no partition of {chaos_topic} within 30 s")
         return TransactionalProducer(name=f"txn-{k}", bootstrap=kafka_cluster.bootstrap_servers, topic=chaos_topic,
-                                     partitions=partitions, history=chaos_history,
+                                     partitions=count, history=chaos_history,
                                      transactional_id=f"{chaos_topic}.txn-{k}", duration_s=duration_s, **kw)
 
     return make

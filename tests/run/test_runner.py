@@ -82,7 +82,14 @@ def test_an_unclean_election_is_the_controllers_record_and_its_losses_are_not_fa
     unclean = [c for c in changes if c["unclean"]]
     assert len(unclean) == 1 and unclean[0]["to"] not in unclean[0]["isr_before"]
     assert report["checks"]["uncommitted_reads"]["count"] == 0
-    assert report["checks"]["inconsistent_offsets"]["count"] == 0
+    # A reader that read offsets the election then truncated, and read them again once the new leader had
+    # reused them, saw two values at one offset: a consequence of the election that Kafka documents (seen in
+    # CI: 114 such offsets), so a finding with that cause, never unexplained.
+    inconsistent = report["checks"]["inconsistent_offsets"]
+    assert inconsistent["notes"]["unexplained"] == 0 and inconsistent["notes"]["undecided"] == 0
+    if inconsistent["count"]:
+        assert inconsistent["verdict"] == "finding"
+        assert inconsistent["notes"]["unclean_election"] == inconsistent["count"]
     assert report["checks"]["replica_divergence"]["count"] == 0
     lost = report["checks"]["lost_writes"]
     if lost["count"]:  # lost writes are documented here: a finding, and each one's cause is the election
