@@ -53,11 +53,13 @@ def test_a_killed_member_leaves_and_its_partitions_move_to_the_others(kafka_clus
         nemesis.stop_watching(60)  # the start watcher: the member gone from the coordinator's description
         assert fault.start_effect is not None and fault.start_effect.observed, fault.start_effect
         assert dead in fault.start_effect.observed
+        # The group rebalances without it (a new generation): the survivor is given the dead member's
+        # partitions. Waited for before the heal, whose replacement would join that rebalance and share them.
+        moved, _ = wait_for(lambda: dead_held <= _assigned(History(list(_ops(chaos_history))), survivor,
+                                                           after=killed_at) or None, 40, 1.0)
+        assert dead_held and moved, f"the survivor was never given {sorted(dead_held)}"
         nemesis.heal(fault)
         nemesis.stop_watching(60)
-    history = History(list(_ops(chaos_history)))
-    # The survivor was given the dead member's partitions once it was dropped: a new generation.
-    assert dead_held and dead_held <= _assigned(history, survivor, after=killed_at)
     replacement = group.member(killed).process
     assert replacement.endswith("-r1")
     assert wait_for(lambda: _assigned(History(list(_ops(chaos_history))), replacement) or None, 40, 1.0)[0]
