@@ -10,8 +10,10 @@ returned n times counts n - 1.
 
 Each extra delivery has a cause, from what the history holds between it and the delivery before it:
 ``rebalance`` when a rebalance callback of any member of the group names the partition (assigned, revoked,
-lost) or a member was killed, paused or exited; ``offset_reset`` when a member of the group reset its
-position in that partition; else ``unexplained``. At-least-once delivery allows reprocessing, so this is a
+lost) or a member was killed, paused or exited; ``zombie`` when the member that delivered it again had
+already lost the partition without knowing (its next callback for the partition says ``lost``: its session
+had expired, say while it was paused, and it processed records it had fetched before); ``offset_reset``
+when a member of the group reset its position in that partition; else ``unexplained``. At-least-once delivery allows reprocessing, so this is a
 finding, not a failure, by default. Skipped when the run has no consumer group.
 """
 
@@ -22,12 +24,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from harness.checks.groups import NO_GROUPS, OFFSET_RESET, REBALANCE, UNEXPLAINED, Group, count_between, groups
+from harness.checks.groups import (
+    NO_GROUPS,
+    OFFSET_RESET,
+    REBALANCE,
+    UNEXPLAINED,
+    ZOMBIE,
+    Group,
+    count_between,
+    groups,
+)
 from harness.checks.result import MAX_EXAMPLES, CheckResult, records
 from harness.history.loader import History
 
 NAME = "group_reprocessed"
-CAUSES = (UNEXPLAINED, OFFSET_RESET, REBALANCE)
+CAUSES = (UNEXPLAINED, OFFSET_RESET, ZOMBIE, REBALANCE)
 """Every cause, the ones that need attention first (the order of examples)."""
 STOPS = ("killed", "paused", "exited")
 """Member events after which the group rebalances (or its partitions stall until it does)."""
@@ -47,10 +58,16 @@ def _again(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return order[repeat], order[repeat - 1]
 
 
-def _causes(g: Group, partition: np.ndarray, before: np.ndarray, after: np.ndarray) -> np.ndarray:
-    """Per extra delivery (its partition, when the delivery before it and itself were recorded), the index of
-    its cause in ``CAUSES``. By time: the deliveries and the events are of different processes."""
+def _causes(g: Group, partition: np.ndarray, before: np.ndarray, after: np.ndarray,
+            process: np.ndarray | None = None) -> np.ndarray:
+    """Per extra delivery (its partition, when the delivery before it and itself were recorded, and who
+    delivered it), the index of its cause in ``CAUSES``. By time: the deliveries and the events are of
+    different processes."""
     out = np.full(len(partition), CAUSES.index(UNEXPLAINED), dtype=np.int64)
+    if process is not None:  # extra deliveries are few: one look per delivery
+        zombie = np.array([g.lost_after(str(who), int(p), float(t)) for who, p, t in zip(process, partition, after)],
+                          dtype=bool)
+        out[zombie] = CAUSES.index(ZOMBIE)
     stops = g.life_times(*STOPS)
     for p in np.unique(partition).tolist():
         at = np.flatnonzero(partition == p)
@@ -58,7 +75,9 @@ def _causes(g: Group, partition: np.ndarray, before: np.ndarray, after: np.ndarr
         resets = np.array(g.reset_times(p), dtype=float)
         moved = count_between(rebalance, before[at], after[at]) > 0
         reset = count_between(resets, before[at], after[at]) > 0
-        out[at] = np.where(moved, CAUSES.index(REBALANCE), np.where(reset, CAUSES.index(OFFSET_RESET), out[at]))
+        out[at] = np.where(moved, CAUSES.index(REBALANCE),
+                           np.where(out[at] == CAUSES.index(ZOMBIE), out[at],
+                                    np.where(reset, CAUSES.index(OFFSET_RESET), out[at])))
     return out
 
 
@@ -69,7 +88,7 @@ def _group(g: Group, polls: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, dic
     again, before = _again(rows)
     partition = rows["partition"].to_numpy(dtype=np.int64)
     times, processes = rows["time"].to_numpy(dtype=float), rows["process"].to_numpy(dtype=object)
-    codes = _causes(g, partition[again], times[before], times[again])
+    codes = _causes(g, partition[again], times[before], times[again], processes[again])
     found = pd.DataFrame({"group": g.id, "topic": rows["topic"].to_numpy(dtype=object)[again],
                           "partition": partition[again], "offset": rows["offset"].to_numpy(dtype=np.int64)[again],
                           "value": rows["value"].to_numpy(dtype=object)[again], "process": processes[again],
@@ -77,13 +96,13 @@ def _group(g: Group, polls: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, dic
                           "previous_time": times[before]}, columns=COLUMNS[:-1])
     counts = np.bincount(codes, minlength=len(CAUSES))
     notes = {"records_polled": len(rows), "extra_deliveries": len(again),
-             **{c: int(counts[CAUSES.index(c)]) for c in (REBALANCE, OFFSET_RESET, UNEXPLAINED)}}
+             **{c: int(counts[CAUSES.index(c)]) for c in (REBALANCE, ZOMBIE, OFFSET_RESET, UNEXPLAINED)}}
     return found, codes, notes
 
 
 def group_reprocessed(history: History) -> CheckResult:
     """group_reprocessed: records (topic, partition, offset, value) a consumer group's polls returned more
-    than once; each extra delivery with its cause (rebalance, offset_reset or unexplained)."""
+    than once; each extra delivery with its cause (rebalance, zombie, offset_reset or unexplained)."""
     gs = groups(history)
     if not gs:
         return CheckResult(NAME, 0, skipped=NO_GROUPS)
@@ -100,7 +119,7 @@ def group_reprocessed(history: History) -> CheckResult:
     causes = np.asarray(CAUSES, dtype=object)[codes]
     order = np.argsort(codes, kind="stable")
     shown = found.iloc[order[:MAX_EXAMPLES]].assign(cause=causes[order[:MAX_EXAMPLES]])
-    notes = {**{c: int(counts[CAUSES.index(c)]) for c in (REBALANCE, OFFSET_RESET, UNEXPLAINED)},
+    notes = {**{c: int(counts[CAUSES.index(c)]) for c in (REBALANCE, ZOMBIE, OFFSET_RESET, UNEXPLAINED)},
              "per_group": per_group}
     return CheckResult(NAME, len(found), records(shown, COLUMNS), notes=notes,
                        found=list(zip(found["group"].tolist(), found["partition"].tolist(), found["offset"].tolist(),

@@ -38,6 +38,7 @@ GROUP_PREFIX = "group:"
 NO_GROUPS = "the run has no consumer group"
 OFFSET_RESET = "offset_reset"
 REBALANCE = "rebalance"
+ZOMBIE = "zombie"
 UNEXPLAINED = "unexplained"
 
 _GROUP_OPS = ("member", "assignment", "commit", "group", "group_offsets")
@@ -136,6 +137,12 @@ class Group:
     def assignment_times(self, partition: int) -> list[float]:
         """When a rebalance callback (any member, any event) named ``partition``, in time order."""
         return sorted(e.time for e in self.assignments if partition in e.partitions)
+
+    def lost_after(self, process: str, partition: int, time: float) -> bool:
+        """Whether ``process``'s next rebalance callback naming ``partition`` after ``time`` is ``lost``: what it
+        processed then was of a partition already taken from it (its session had expired) without its knowing."""
+        later = [e for e in self.assignments if e.process == process and partition in e.partitions and e.time > time]
+        return bool(later) and min(later, key=lambda e: e.time).event == "lost"
 
     def life_times(self, *events: str) -> list[float]:
         """When its members had one of these life events, in time order."""

@@ -116,3 +116,17 @@ def test_events_are_placed_between_deliveries_by_their_times():
     c.assignment(B, [0])
     c.wait(1).group_poll(B, _recs(0))
     assert group_reprocessed(c.history()).examples[0]["cause"] == "unexplained"
+
+
+def test_a_member_that_had_lost_the_partition_without_knowing_is_a_zombie():
+    """Seen on a real run: a member paused past its session timeout wakes, hands out records it had fetched
+    of a partition already given to another member (who processed them), then learns the partition was lost."""
+    c = _group().group_poll(A, _recs(0, 1)).assignment(B, [0]).group_poll(B, _recs(2, 3))
+    c.group_poll(A, _recs(2, 3)).assignment(A, [0], event="lost")
+    r = group_reprocessed(c.history())
+    assert r.count == 2 and r.notes["zombie"] == 2 and r.notes["unexplained"] == 0
+    assert {e["cause"] for e in r.examples} == {"zombie"} and {e["process"] for e in r.examples} == {A}
+    # Its next callback for the partition being an assignment, not a loss, makes it no zombie.
+    c = _group().group_poll(A, _recs(0, 1)).assignment(B, [0]).group_poll(B, _recs(2, 3))
+    c.group_poll(A, _recs(2, 3)).assignment(A, [0], event="revoked")
+    assert group_reprocessed(c.history()).notes["zombie"] == 0
